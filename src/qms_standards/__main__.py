@@ -1,0 +1,5 @@
+"""`python -m qms_standards`."""
+
+from .cli import main
+
+main()

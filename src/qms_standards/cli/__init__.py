@@ -1,0 +1,14 @@
+"""The `qms` command line: parse, call the library, render with rich, choose the exit code."""
+
+from __future__ import annotations
+
+from . import sets  # noqa: F401  (registers commands)
+from ._app import ExitCode, app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["ExitCode", "app", "main"]

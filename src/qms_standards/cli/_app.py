@@ -1,0 +1,60 @@
+"""The typer app, the consoles and the one place where `QmsError` becomes exit code 2."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from ..errors import QmsError
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes are part of the interface."""
+
+    OK = 0
+    CHANGES = 1  # `qms diff` found a change matching --fail-on
+    BAD_INPUT = 2
+
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def render_error(error: QmsError, target: Console | None = None) -> None:
+    """Print every problem as `path:line: field: message` with its hint, escaping rich markup."""
+    target = target or err_console
+    for problem in error.problems:
+        target.print(f"[bold red]error[/]: {escape(problem.render())}", soft_wrap=True, highlight=False)
+        if problem.hint:
+            target.print(f"  [dim]hint:[/] {escape(problem.hint)}", soft_wrap=True, highlight=False)
+    if len(error.problems) > 1:
+        target.print(f"{len(error.problems)} problems found.", highlight=False)
+
+
+class QmsGroup(TyperGroup):
+    """Command group that renders `QmsError` once and exits 2; any other exception is a bug and shows."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand, mapping user errors to exit code 2."""
+        try:
+            return super().invoke(ctx)
+        except QmsError as error:
+            render_error(error)
+            raise typer.Exit(code=ExitCode.BAD_INPUT) from None
+
+
+app = typer.Typer(
+    cls=QmsGroup,
+    name="qms",
+    help="Consolidate overlapping healthcare quality standards into one risk-weighted framework.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)

@@ -1,0 +1,108 @@
+"""Writing outputs: atomic replace, canonical YAML, byte-stable xlsx."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import OutputError
+
+# A fixed stamp for xlsx zip members and document properties, so two exports are byte-identical.
+_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+_FIXED_ISO_TIME = "2000-01-01T00:00:00Z"
+
+
+def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Path], None] | None = None) -> None:
+    """Write `data` to `path` via a temp file in the same folder and `os.replace`.
+
+    A failure at any point leaves the old file (if any) untouched and no temp file behind.
+
+    Args:
+        path: Destination file.
+        data: Bytes, or text written as UTF-8.
+        before_replace: Test hook called with the temp path just before the rename.
+
+    Raises:
+        OutputError: The folder is missing or not writable.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(
+            f"folder {folder} does not exist", file=path, hint=f"Create it first (mkdir -p {folder})."
+        )
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write in {folder}: {exc.strerror}", file=path, hint="Choose a folder you can write to."
+        ) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that indents lists under their key and writes multi-line strings as blocks."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:  # noqa: D102
+        super().increase_indent(flow, False)
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: Any) -> str:
+    """Dump plain data (dicts, lists, scalars) as canonical YAML.
+
+    Keys keep their insertion order (the models' field order), text is UTF-8, lines are not wrapped,
+    so the same data always gives the same bytes.
+    """
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000, indent=2)
+
+
+def canonical_xlsx(data: bytes) -> bytes:
+    """Rewrite an xlsx (zip) so it no longer carries save times.
+
+    openpyxl stamps `dcterms:created/modified` with the current time and every zip member with the save
+    time; both are fixed here, and members are written in their original order with fixed compression.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                body = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    lambda m: m.group(1) + _FIXED_ISO_TIME.encode() + m.group(3),
+                    body,
+                )
+            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            target.writestr(info, body)
+    return out.getvalue()

@@ -1,0 +1,298 @@
+"""Stage 1, load: YAML files -> models, with every problem in every file located and reported together."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DuplicateIdError, FrameworkError, MappingError, Problem, QmsError, StandardSetError
+from .models import (
+    DomainsFile,
+    Framework,
+    IdsLock,
+    Mappings,
+    Overrides,
+    StandardSet,
+    make_ref,
+)
+from .yamlsource import Document, read_yaml, validate_document
+
+DOMAINS_FILE = "domains.yaml"
+OVERRIDES_FILE = "overrides.yaml"
+LOCK_FILE = "ids.lock.yaml"
+MAPPING_FILES = (DOMAINS_FILE, OVERRIDES_FILE, LOCK_FILE)
+
+
+@dataclass(frozen=True)
+class LoadedSet:
+    """A standard set with the file it came from and that file's SHA-256."""
+
+    set: StandardSet
+    path: Path
+    sha256: str
+
+
+@dataclass
+class Catalogue:
+    """Everything loaded: the standard sets (in id order) and the mappings, if any were asked for."""
+
+    sets: list[LoadedSet] = field(default_factory=list)
+    mappings: Mappings | None = None
+
+    @property
+    def standard_sets(self) -> list[StandardSet]:
+        """The sets alone."""
+        return [s.set for s in self.sets]
+
+    def refs(self) -> set[str]:
+        """Every global requirement ref."""
+        return {make_ref(s.set.id, r.id) for s in self.sets for r in s.set.requirements}
+
+
+def yaml_files(path: Path) -> list[Path]:
+    """The YAML files a path stands for: itself, or the *.yaml / *.yml files in a folder, sorted."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def load_standard_sets(paths: list[Path]) -> list[LoadedSet]:
+    """Load standard sets from files or folders.
+
+    Raises:
+        QmsError: listing every problem found in every file (syntax, schema, duplicate ids, empty sets).
+    """
+    problems: list[Problem] = []
+    loaded = _load_sets(paths, problems)
+    if problems:
+        cls = DuplicateIdError if all("duplicate" in p.message for p in problems) else StandardSetError
+        raise cls(f"{len(problems)} problem(s) in standard sets", problems=problems)
+    return loaded
+
+
+def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
+    loaded: list[tuple[LoadedSet, Document]] = []
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem("no such file or folder", path, hint="Check the path (standard sets live in standards/)."))
+            continue
+        found = yaml_files(path)
+        if path.is_dir() and not found:
+            problems.append(Problem("folder holds no .yaml files", path, hint="Add one YAML file per standard set."))
+        files.extend(found)
+    for path in files:
+        doc = read_yaml(path, problems)
+        if doc is None:
+            continue
+        model = validate_document(doc, StandardSet, problems)
+        if model is not None:
+            _check_set(doc, model, problems)
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            loaded.append((LoadedSet(model, path, sha), doc))
+    seen: dict[str, Path] = {}
+    for item, doc in loaded:
+        first = seen.setdefault(item.set.id, item.path)
+        if first != item.path:
+            problems.append(Problem(f"duplicate set id '{item.set.id}' (also in {first})", item.path,
+                                    doc.line_of(("id",)), "id", "Give each standard set a unique id."))
+    return sorted((item for item, _ in loaded), key=lambda s: s.set.id)
+
+
+def _check_set(doc: Document, model: StandardSet, problems: list[Problem]) -> None:
+    seen: dict[str, int] = {}
+    for index, requirement in enumerate(model.requirements):
+        line = doc.line_of(("requirements", index, "id"))
+        if requirement.id in seen:
+            problems.append(Problem(f"duplicate requirement id '{requirement.id}' (first at line {seen[requirement.id]})",
+                                    doc.path, line, f"requirements[{index}].id",
+                                    "Requirement ids must be unique within a set."))
+        else:
+            seen[requirement.id] = line or 0
+
+
+def load_mappings(folder: Path, known_refs: set[str] | None = None) -> Mappings:
+    """Load `domains.yaml`, `overrides.yaml` and `ids.lock.yaml` from a mappings folder.
+
+    `overrides.yaml` and `ids.lock.yaml` are optional. When `known_refs` is given, every ref an override
+    names must be one of them.
+
+    Raises:
+        MappingError: listing every problem.
+    """
+    problems: list[Problem] = []
+    mappings = _load_mappings(folder, known_refs, problems)
+    if problems or mappings is None:
+        raise MappingError(f"{len(problems)} problem(s) in mappings", problems=problems)
+    return mappings
+
+
+def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Problem]) -> Mappings | None:
+    domains_path = folder / DOMAINS_FILE
+    if not folder.is_dir():
+        problems.append(Problem("mappings folder not found", folder,
+                                hint="Pass --mappings DIR, or create mappings/ with a domains.yaml."))
+        return None
+    if not domains_path.exists():
+        problems.append(Problem("domains.yaml is missing", domains_path,
+                                hint="Copy mappings/domains.yaml from the qms-standards repository and edit it."))
+        return None
+    domains_doc = read_yaml(domains_path, problems)
+    domains = validate_document(domains_doc, DomainsFile, problems) if domains_doc else None
+    overrides, overrides_doc = _optional(folder / OVERRIDES_FILE, Overrides, problems)
+    lock, _ = _optional(folder / LOCK_FILE, IdsLock, problems)
+    if domains is not None:
+        _check_unique([d.id for d in domains.domains], domains_doc, ("domains",), "id", problems)
+    if domains is None or overrides is None or lock is None:
+        return None
+    if overrides_doc is not None:
+        domain_ids = {d.id for d in domains.domains}
+        lock_ids = {e.id for e in lock.standards}
+        _check_overrides(overrides_doc, overrides, known_refs, domain_ids, lock_ids, problems)
+    return Mappings(domains=domains.domains, overrides=overrides, lock=lock)
+
+
+def _optional(path: Path, cls, problems: list[Problem]):  # type: ignore[no-untyped-def]
+    if not path.exists():
+        return cls(), None
+    doc = read_yaml(path, problems)
+    if doc is None:
+        return None, None
+    if doc.data is None:
+        return cls(), doc
+    return validate_document(doc, cls, problems), doc
+
+
+def _check_unique(ids: list[str], doc: Document | None, loc: tuple[str, ...], key: str,
+                  problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(ids):
+        if value in seen and doc is not None:
+            problems.append(Problem(f"duplicate {key} '{value}'", doc.path, doc.line_of((*loc, index, key)),
+                                    f"{loc[-1]}[{index}].{key}", "Ids must be unique."))
+        seen.add(value)
+
+
+def _check_overrides(doc: Document, overrides: Overrides, known_refs: set[str] | None, domain_ids: set[str],
+                     lock_ids: set[str], problems: list[Problem]) -> None:
+    def unknown_ref(ref: str, loc: tuple[str | int, ...]) -> None:
+        problems.append(Problem(f"'{ref}' is not a requirement in the loaded standard sets", doc.path,
+                                doc.line_of(loc), _name(loc),
+                                "Write refs as <set-id>:<requirement-id>; `qms list` and `qms show` list them."))
+
+    for key in ("must_link", "cannot_link"):
+        for i, link in enumerate(getattr(overrides, key)):
+            for j, ref in enumerate(link.refs):
+                if known_refs is not None and ref not in known_refs:
+                    unknown_ref(ref, (key, i, "refs", j))
+    for i, exclusion in enumerate(overrides.exclude):
+        if known_refs is not None and exclusion.ref not in known_refs:
+            unknown_ref(exclusion.ref, ("exclude", i, "ref"))
+    for i, item in enumerate(overrides.standards):
+        if item.domain is not None and item.domain not in domain_ids:
+            problems.append(Problem(f"domain '{item.domain}' is not in domains.yaml", doc.path,
+                                    doc.line_of(("standards", i, "domain")), f"standards[{i}].domain",
+                                    f"Use one of: {', '.join(sorted(domain_ids))}."))
+        if item.id not in lock_ids:
+            problems.append(Problem(f"standard '{item.id}' is not in ids.lock.yaml", doc.path,
+                                    doc.line_of(("standards", i, "id")), f"standards[{i}].id",
+                                    "Use an id from the last framework.yaml (run `qms consolidate` first)."))
+    _check_link_conflicts(doc, overrides, problems)
+
+
+def _check_link_conflicts(doc: Document, overrides: Overrides, problems: list[Problem]) -> None:
+    """A cannot-link between two refs that must-links join (directly or through others) is a conflict."""
+    parent: dict[str, str] = {}
+
+    def find(ref: str) -> str:
+        parent.setdefault(ref, ref)
+        while parent[ref] != ref:
+            parent[ref] = parent[parent[ref]]
+            ref = parent[ref]
+        return ref
+
+    for link in overrides.must_link:
+        for ref in link.refs[1:]:
+            parent[find(ref)] = find(link.refs[0])
+    excluded = {e.ref for e in overrides.exclude}
+    for i, link in enumerate(overrides.cannot_link):
+        refs = link.refs
+        for a in range(len(refs)):
+            for b in range(a + 1, len(refs)):
+                if find(refs[a]) == find(refs[b]):
+                    problems.append(Problem(
+                        f"cannot-link {refs[a]} / {refs[b]} contradicts must-link entries that join them",
+                        doc.path, doc.line_of(("cannot_link", i)), f"cannot_link[{i}]",
+                        "Remove the cannot-link, or the must-link that chains the two together."))
+    for key in ("must_link", "cannot_link"):
+        for i, link in enumerate(getattr(overrides, key)):
+            for j, ref in enumerate(link.refs):
+                if ref in excluded:
+                    problems.append(Problem(f"'{ref}' is excluded, so it cannot also be linked", doc.path,
+                                            doc.line_of((key, i, "refs", j)), f"{key}[{i}].refs[{j}]",
+                                            "Remove the link or the exclusion."))
+
+
+def _name(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_catalogue(standards: list[Path], mappings: Path | None) -> Catalogue:
+    """Load standard sets and (optionally) a mappings folder, reporting every problem of both at once."""
+    problems: list[Problem] = []
+    sets = _load_sets(standards, problems)
+    catalogue = Catalogue(sets=sets)
+    if mappings is not None:
+        refs = catalogue.refs() if not problems else None
+        catalogue.mappings = _load_mappings(mappings, refs, problems)
+    if problems:
+        raise QmsError(f"{len(problems)} problem(s) found", problems=problems)
+    return catalogue
+
+
+def is_mappings_path(path: Path) -> bool:
+    """True for a mappings folder (it holds domains.yaml) or one of the mapping files."""
+    if path.is_dir():
+        return (path / DOMAINS_FILE).exists()
+    return path.name in MAPPING_FILES
+
+
+def load_framework(path: Path) -> Framework:
+    """Read a framework YAML written by `qms consolidate`.
+
+    Raises:
+        FrameworkError: the file is missing, not YAML, or not a framework.
+    """
+    problems: list[Problem] = []
+    if not path.exists():
+        raise FrameworkError("no such file", file=path, hint="Run `qms consolidate` to write out/framework.yaml.")
+    doc = read_yaml(path, problems)
+    framework = validate_document(doc, Framework, problems) if doc else None
+    if problems or framework is None:
+        raise FrameworkError(f"{len(problems)} problem(s) in framework", problems=problems)
+    return framework
+
+
+def validate_paths(paths: list[Path]) -> Catalogue:
+    """Load whatever the paths name (standard sets, a mappings folder or file) and check it all.
+
+    Mapping refs are checked against the standard sets given alongside them.
+
+    Raises:
+        QmsError: listing every problem in every file.
+    """
+    mapping_paths = [p for p in paths if p.exists() and is_mappings_path(p)]
+    set_paths = [p for p in paths if p not in mapping_paths]
+    folders = sorted({p if p.is_dir() else p.parent for p in mapping_paths})
+    problems: list[Problem] = []
+    catalogue = Catalogue(sets=_load_sets(set_paths, problems) if set_paths else [])
+    refs = catalogue.refs() if set_paths and not problems else None
+    for folder in folders:
+        catalogue.mappings = _load_mappings(folder, refs, problems)
+    if problems:
+        raise QmsError(f"{len(problems)} problem(s) found", problems=problems)
+    return catalogue

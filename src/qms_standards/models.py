@@ -1,0 +1,296 @@
+"""Pydantic models at the pipeline's boundaries: standard sets, mappings, settings and the framework.
+
+Every model is strict (`extra="forbid"`) and frozen; field order is the order written to YAML.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+SET_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+REF_SEPARATOR = ":"
+
+SetId = Annotated[str, StringConstraints(pattern=SET_ID_PATTERN, min_length=1, max_length=80)]
+ReqId = Annotated[str, StringConstraints(pattern=r"^[^\s:][^\s:]*$", min_length=1, max_length=120)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Level = Annotated[int, Field(ge=1, le=5)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+QmsComponent = Literal["planning", "control", "improvement", "assurance"]
+QMS_COMPONENTS: tuple[str, ...] = ("planning", "control", "improvement", "assurance")
+STEEEP: tuple[str, ...] = ("safe", "timely", "effective", "efficient", "equitable", "person-centred")
+Relationship = Literal["equal", "subset", "superset", "intersect"]
+RiskRating = Literal["low", "moderate", "high", "extreme"]
+
+
+class Model(BaseModel):
+    """Base for every qms model: unknown keys are errors and instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def make_ref(set_id: str, requirement_id: str) -> str:
+    """Global reference of a requirement: `<set-id>:<requirement-id>`."""
+    return f"{set_id}{REF_SEPARATOR}{requirement_id}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """Split a global ref into (set id, requirement id); the requirement id may not contain ':'."""
+    set_id, _, req_id = ref.partition(REF_SEPARATOR)
+    return set_id, req_id
+
+
+# --- Input: standard sets ------------------------------------------------------------------------
+
+
+class Requirement(Model):
+    """One requirement of a standard set, as the source numbers and titles it."""
+
+    id: ReqId = Field(description="The source's own reference, e.g. '7.1.2' or 'safe/learning-culture'.")
+    title: ShortText
+    text: Text = Field(description="Verbatim (OGL sources) or a summary in our own words (ISO).")
+    section: ShortText | None = Field(default=None, description="Grouping in the source, e.g. '7 Support'.")
+    tags: tuple[str, ...] = Field(default=(), description="QMS component, STEEEP dimension, key question ...")
+    severity: Level | None = Field(default=None, description="Hint 1-5 for the risk model.")
+    verified: bool = Field(default=True, description="False when the title could not be confirmed.")
+    url: str | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_kebab(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        bad = [t for t in tags if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", t)]
+        if bad:
+            raise ValueError(f"tags must be lower-case kebab-case words, not {', '.join(map(repr, bad))}")
+        return tags
+
+
+class StandardSet(Model):
+    """One external standard (CQC, ISO 9001 ...), with its provenance and licence."""
+
+    id: SetId = Field(description="Unique kebab-case id carrying the edition, e.g. 'iso-9001-2015'.")
+    name: ShortText
+    publisher: ShortText
+    version: ShortText
+    licence: ShortText
+    text_is: Literal["verbatim", "paraphrase"] = Field(
+        default="paraphrase", description="Whether requirement texts quote the source or summarise it."
+    )
+    attribution: ShortText | None = Field(default=None, description="Attribution the licence asks for.")
+    url: str | None = None
+    published: str | None = Field(default=None, description="Publication date of this edition.")
+    notes: str | None = None
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+
+    def ref(self, requirement: Requirement) -> str:
+        """Global ref of one of this set's requirements."""
+        return make_ref(self.id, requirement.id)
+
+
+class SourceRequirement(Model):
+    """A requirement flattened with its set, as the engine consumes it."""
+
+    ref: str
+    set_id: str
+    requirement: Requirement
+
+    @property
+    def text(self) -> str:
+        """`title. text` as the engine compares it."""
+        title = self.requirement.title.strip().rstrip(".")
+        return f"{title}. {self.requirement.text.strip()}"
+
+
+def flatten(sets: list[StandardSet] | tuple[StandardSet, ...]) -> list[SourceRequirement]:
+    """All requirements of all sets, in set order then file order."""
+    return [SourceRequirement(ref=s.ref(r), set_id=s.id, requirement=r) for s in sets for r in s.requirements]
+
+
+# --- Input: mappings/ ----------------------------------------------------------------------------
+
+
+class Domain(Model):
+    """A domain of the consolidated framework."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=20)]
+    name: ShortText
+    description: Text
+
+
+class DomainsFile(Model):
+    """`mappings/domains.yaml`."""
+
+    domains: tuple[Domain, ...] = Field(min_length=1)
+
+
+class Decision(Model):
+    """Who decided what, and why: carried by every human override."""
+
+    reason: ShortText | None = None
+    by: ShortText | None = None
+    date: str | None = None
+
+
+class Link(Decision):
+    """A must-link or cannot-link between source requirements."""
+
+    refs: tuple[str, ...] = Field(min_length=2)
+
+
+class Exclusion(Model):
+    """A requirement deliberately left out of the framework; the reason is required."""
+
+    ref: str
+    reason: ShortText
+
+
+class StandardOverride(Decision):
+    """Human values for one consolidated standard, by its stable id."""
+
+    id: str
+    title: ShortText | None = None
+    statement: Text | None = None
+    domain: str | None = None
+    qms_component: QmsComponent | None = None
+    severity: Level | None = None
+    likelihood: Level | None = None
+
+
+class Overrides(Model):
+    """`mappings/overrides.yaml`: human decisions applied on every run."""
+
+    must_link: tuple[Link, ...] = ()
+    cannot_link: tuple[Link, ...] = ()
+    exclude: tuple[Exclusion, ...] = ()
+    standards: tuple[StandardOverride, ...] = ()
+
+
+class LockEntry(Model):
+    """One standard id and the source refs it held when last written."""
+
+    id: str
+    refs: tuple[str, ...]
+
+
+class IdsLock(Model):
+    """`mappings/ids.lock.yaml`: keeps standard ids stable across runs."""
+
+    prefix: str = "QS"
+    standards: tuple[LockEntry, ...] = ()
+
+
+class Mappings(Model):
+    """Everything under `mappings/`."""
+
+    domains: tuple[Domain, ...]
+    overrides: Overrides = Overrides()
+    lock: IdsLock = IdsLock()
+
+
+# --- Settings ------------------------------------------------------------------------------------
+
+
+class Weights(Model):
+    """How the pair score blends its signals; the weights sum to 1."""
+
+    embedding: Unit = 0.7
+    fuzzy: Unit = 0.2
+    title: Unit = 0.1
+
+
+class Settings(Model):
+    """Engine settings, saved with every framework under `engine:` so a run can be reproduced."""
+
+    model: str = "all-MiniLM-L6-v2"
+    weights: Weights = Weights()
+    threshold: Unit = 0.5
+    target: int | None = Field(default=None, ge=1, description="Cut to this many standards instead.")
+    linkage: Literal["average"] = "average"
+    clause_bonus: Unit = Field(default=0.0, description="Added when two sets share a clause number.")
+    mutual_bonus: Unit = Field(default=0.0, description="Added to mutual best matches across two sets.")
+    exact_pairs_limit: int = Field(
+        default=4000, ge=2, description="Beyond this many requirements, score nearest neighbours only."
+    )
+    neighbours: int = Field(default=30, ge=1, description="Neighbours per requirement on the scalable path.")
+
+
+# --- Output: the framework -----------------------------------------------------------------------
+
+
+class SourceSet(Model):
+    """Provenance of one input set, as recorded in a framework."""
+
+    id: str
+    name: str
+    version: str
+    publisher: str
+    licence: str
+    requirements: int
+    sha256: str
+
+
+class FrameworkInfo(Model):
+    """The framework's header: name, version, engine settings and sources."""
+
+    name: str
+    version: str
+    generated_by: str
+    engine: Settings
+    sources: tuple[SourceSet, ...]
+
+
+class Risk(Model):
+    """Risk on the NHS 5x5 matrix: severity (consequence) x likelihood."""
+
+    severity: Level
+    likelihood: Level
+    score: Annotated[int, Field(ge=1, le=25)]
+    rating: RiskRating
+    weight: float = Field(ge=0.0, le=1.0, description="score / sum of all scores.")
+
+
+class SourceLink(Model):
+    """A source requirement covered by a standard."""
+
+    ref: str
+    title: str
+    similarity: float = Field(description="Similarity to the standard's centre, 0-1.")
+    relationship: Relationship = Field(description="NIST set-theory relation of the source to the standard.")
+    strength: Annotated[int, Field(ge=0, le=10)]
+    text_sha: str = Field(description="First 12 hex digits of the SHA-256 of the source's title and text.")
+
+
+class Standard(Model):
+    """A consolidated standard, traced back to the source requirements it covers."""
+
+    id: str
+    domain: str
+    title: str
+    statement: str
+    qms_component: QmsComponent
+    risk: Risk
+    sources: tuple[SourceLink, ...] = Field(min_length=1)
+
+
+class Excluded(Model):
+    """A source requirement left out on purpose, with the override's reason."""
+
+    ref: str
+    reason: str
+
+
+class Framework(Model):
+    """The consolidated framework: what `qms consolidate` writes and auditors diff."""
+
+    framework: FrameworkInfo
+    domains: tuple[Domain, ...]
+    standards: tuple[Standard, ...]
+    excluded: tuple[Excluded, ...] = ()
+
+    def domain(self, domain_id: str) -> Domain:
+        """Look a domain up by id."""
+        return next(d for d in self.domains if d.id == domain_id)

@@ -1,0 +1,222 @@
+"""Read YAML keeping node positions, and turn pydantic errors into located problems."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and the node tree that knows every value's line."""
+
+    path: Path
+    data: Any
+    node: yaml.Node | None
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """1-based line of the value at `loc` (the deepest part of it that exists), or None."""
+        node = self.node
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                break
+            node, line = child, child.start_mark.line + 1
+        return line
+
+
+def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part or (isinstance(part, str) and str(key.value) == part):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _key_node(node: yaml.Node | None, loc: tuple[str | int, ...]) -> yaml.Node | None:
+    """The key node for the last part of `loc` (where an unknown key is written)."""
+    for part in loc[:-1]:
+        node = _child(node, part)
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if str(key.value) == str(loc[-1]):
+                return key
+    return None
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
+    """Parse one YAML file; append any problem (encoding, syntax, duplicate keys) and return None on failure."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(f"cannot read file: {exc.strerror}", path, hint="Check the path and permissions."))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem(f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit", path,
+                                hint="Split it into smaller files; standard sets are text, not data dumps."))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", path, line,
+                                hint="Save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)."))
+        return None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        problems.append(Problem("file holds NUL bytes: it looks binary, not YAML", path,
+                                text[: text.index("\x00")].count("\n") + 1, hint="Point qms at a YAML text file."))
+        return None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.append(Problem("file is empty", path, 1, hint="Add the content or delete the file."))
+            return None
+        _check_duplicate_keys(node, path, problems)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        hint = "Fix the YAML syntax at that line: check indentation (spaces, not tabs), colons and quotes."
+        if "\t" in text and "tab" in str(exc).lower():
+            hint = "YAML does not allow tab characters for indentation; replace them with spaces."
+        problems.append(Problem(f"invalid YAML: {what}", path, line, hint=hint))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(f"invalid YAML: {exc}", path, hint="Fix the YAML syntax."))
+        return None
+    finally:
+        loader.dispose()
+    return Document(path, data, node)
+
+
+def _check_duplicate_keys(node: yaml.Node, path: Path, problems: list[Problem]) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in current.value:
+                name = str(key.value)
+                if name in seen:
+                    problems.append(Problem(f"duplicate key '{name}' (first at line {seen[name]})", path,
+                                            key.start_mark.line + 1, name,
+                                            hint="Keep one of the two; YAML would silently drop the first."))
+                else:
+                    seen[name] = key.start_mark.line + 1
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+def validate_document(doc: Document, cls: type[M], problems: list[Problem]) -> M | None:
+    """Validate a document against a model; append one located problem per pydantic error."""
+    if not isinstance(doc.data, dict):
+        kind = type(doc.data).__name__ if doc.data is not None else "nothing"
+        problems.append(Problem(f"expected a mapping of keys ({', '.join(cls.model_fields)}), found {kind}",
+                                doc.path, doc.line_of(()), hint="Start the file with 'key: value' lines."))
+        return None
+    try:
+        return cls.model_validate(doc.data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        for err in errors:
+            # pydantic adds "too short after validation" to a list whose items failed: noise, not news.
+            if err["type"] == "too_short" and any(
+                len(o["loc"]) > len(err["loc"]) and o["loc"][: len(err["loc"])] == err["loc"] for o in errors
+            ):
+                continue
+            problems.append(problem_from_error(doc, cls, err))
+        return None
+
+
+def problem_from_error(doc: Document, cls: type[BaseModel], err: Any) -> Problem:
+    """Turn one pydantic error into `path:line: field: message` with a hint."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    field = _field_name(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = _key_node(doc.node, loc)
+        line = key.start_mark.line + 1 if key is not None else doc.line_of(loc)
+        allowed = _allowed_keys(cls, loc[:-1])
+        hint = f"Remove '{loc[-1]}' or correct its spelling; allowed here: {', '.join(allowed)}." if allowed \
+            else f"Remove '{loc[-1]}'."
+        return Problem(f"unknown key '{loc[-1]}'", doc.path, line, field, hint)
+    line = doc.line_of(loc)
+    if kind == "missing":
+        return Problem(f"required field '{loc[-1]}' is missing", doc.path, line, field,
+                       f"Add '{loc[-1]}:' with a value to this entry.")
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    message = f"{err['msg'][0].lower()}{err['msg'][1:]} (got {shown})"
+    hints = {
+        "string_type": "Put the value in quotes, e.g. version: \"2015\".",
+        "int_type": "Write a whole number without quotes.",
+        "int_parsing": "Write a whole number without quotes.",
+        "bool_type": "Write true or false.",
+        "tuple_type": "Write a list: one '- item' per line, or [a, b].",
+        "list_type": "Write a list: one '- item' per line, or [a, b].",
+        "model_type": "Write a mapping of 'key: value' lines here.",
+        "dict_type": "Write a mapping of 'key: value' lines here.",
+        "too_short": "Add at least one entry.",
+        "string_too_short": "Write a non-empty value.",
+        "string_too_long": "Shorten the value.",
+        "string_pattern_mismatch": "Use lower-case letters, digits and hyphens (ids may not hold spaces or ':').",
+        "literal_error": "Use one of the values listed.",
+        "less_than_equal": "Use a smaller number within the range.",
+        "greater_than_equal": "Use a larger number within the range.",
+    }
+    return Problem(message, doc.path, line, field, hints.get(kind, "Correct the value."))
+
+
+def _field_name(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _allowed_keys(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    model: Any = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return []
+        model = _inner_model(model.model_fields[part].annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model class inside `X`, `tuple[X, ...]`, `X | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, list, typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
