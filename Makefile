@@ -40,6 +40,9 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
+bench: $(STAMP) ## Print benchmark figures (also written to bench/results.json)
+	$(BIN)/python bench/run.py
+
 golden: $(STAMP) ## Regenerate golden files (review with git diff)
 	$(BIN)/pytest -q --regen-golden
 

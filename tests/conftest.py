@@ -51,7 +51,7 @@ class FakeEmbedder:
     name = "fake-bag-of-words"
     dimension = 64
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], progress=None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"[a-z]{3,}", text.lower()):
@@ -59,6 +59,8 @@ class FakeEmbedder:
                 out[i] += np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
             norm = float(np.linalg.norm(out[i]))
             out[i] = out[i] / norm if norm else out[i]
+        if progress is not None:
+            progress(len(texts), len(texts))
         return out
 
 

@@ -31,7 +31,7 @@ def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Pat
         before_replace: Test hook called with the temp path just before the rename.
 
     Raises:
-        OutputError: The folder is missing or not writable.
+        OutputError: The folder is missing or not writable, or the file cannot be written.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -55,6 +55,13 @@ def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Pat
         if before_replace is not None:
             before_replace(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, the target is a folder ...: the user's to fix, not a bug
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror}",
+            file=path,
+            hint="Check the path, the free space and the permissions.",
+        ) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -69,6 +76,10 @@ class _Dumper(yaml.SafeDumper):
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
+    if any(c in value for c in "\x85\u2028\u2029"):
+        # YAML reads these as line breaks; written raw (allow_unicode) they come back folded to spaces.
+        # Only double quotes escape them (\N, \L, \P).
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -106,3 +117,9 @@ def canonical_xlsx(data: bytes) -> bytes:
             info.external_attr = 0o600 << 16
             target.writestr(info, body)
     return out.getvalue()
+
+
+def dump_model(model: Any, header: str = "") -> str:
+    """Canonical YAML of a pydantic model (fields in declared order), after an optional comment header."""
+    body = dump_yaml(model.model_dump(mode="json"))
+    return (header if header.endswith("\n") or not header else header + "\n") + body

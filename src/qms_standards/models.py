@@ -181,6 +181,7 @@ class IdsLock(Model):
 
     prefix: str = "QS"
     standards: tuple[LockEntry, ...] = ()
+    retired: tuple[str, ...] = Field(default=(), description="Ids no longer in use; never given out again.")
 
 
 class Mappings(Model):
@@ -197,9 +198,10 @@ class Mappings(Model):
 class Weights(Model):
     """How the pair score blends its signals; the weights sum to 1."""
 
-    embedding: Unit = 0.7
-    fuzzy: Unit = 0.2
-    title: Unit = 0.1
+    embedding: Unit = Field(default=0.3, description="Embedding cosine of the full texts.")
+    title_embedding: Unit = Field(default=0.3, description="Embedding cosine of the titles.")
+    fuzzy: Unit = Field(default=0.2, description="rapidfuzz token-set ratio of the normalised texts.")
+    title: Unit = Field(default=0.2, description="rapidfuzz token-sort ratio of the normalised titles.")
 
 
 class Settings(Model):
@@ -207,11 +209,20 @@ class Settings(Model):
 
     model: str = "all-MiniLM-L6-v2"
     weights: Weights = Weights()
-    threshold: Unit = 0.5
+    match_threshold: Unit = Field(
+        default=0.87,
+        description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
+    )
+    threshold: Unit = Field(default=0.4, description="Average score at which requirements share a standard.")
     target: int | None = Field(default=None, ge=1, description="Cut to this many standards instead.")
     linkage: Literal["average"] = "average"
-    clause_bonus: Unit = Field(default=0.0, description="Added when two sets share a clause number.")
-    mutual_bonus: Unit = Field(default=0.0, description="Added to mutual best matches across two sets.")
+    clause_bonus: Unit = Field(
+        default=0.1, description="Added when corresponding sets share a clause number."
+    )
+    mutual_bonus: Unit = Field(default=0.05, description="Added to mutual best matches across two sets.")
+    same_set_factor: Unit = Field(
+        default=0.8, description="Multiplies the score of two requirements of one set."
+    )
     exact_pairs_limit: int = Field(
         default=4000, ge=2, description="Beyond this many requirements, score nearest neighbours only."
     )

@@ -40,7 +40,7 @@ def validate(
         parts.append(f"mappings: {len(m.domains)} domains, {len(m.overrides.must_link)} must-link, "
                      f"{len(m.overrides.cannot_link)} cannot-link, {len(m.overrides.exclude)} excluded, "
                      f"{len(m.lock.standards)} locked ids")
-    console.print(f"[green]ok[/]: {escape('; '.join(parts))}", highlight=False)
+    console.print(f"[green]ok[/]: {escape('; '.join(parts))}", highlight=False, soft_wrap=True)
 
 
 @app.command("list")

@@ -1,0 +1,128 @@
+"""`qms consolidate`: standard sets -> framework.yaml (+ tracker and Markdown), and the id lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..errors import QmsError
+from ..files import dump_model, write_atomic
+from ..load import LOCK_FILE, load_catalogue
+from ..models import Settings
+from ..summary import summarise
+from ._app import app, console
+from .progress import progress_bar
+from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
+
+LOCK_HEADER = (
+    "# Written by `qms consolidate`: which source refs each standard id held, so ids stay stable\n"
+    "# across runs. Commit it with the framework. Edit only to renumber deliberately."
+)
+FRAMEWORK_HEADER = (
+    "# Written by `qms consolidate`. Regenerate rather than edit; human decisions go in mappings/."
+)
+
+
+@app.command()
+def consolidate(
+    standards: Annotated[
+        Path, typer.Option("--standards", "-s", help="Folder of standard set YAML files.")
+    ] = (DEFAULT_STANDARDS),
+    mappings: Annotated[
+        Path,
+        typer.Option("--mappings", "-m", help="Folder with domains.yaml, overrides.yaml and ids.lock.yaml."),
+    ] = DEFAULT_MAPPINGS,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for framework.yaml, framework.md, tracker.xlsx.")
+    ] = Path("out"),
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Average score (0-1) at which requirements share a standard. Default: the engine's."
+        ),
+    ] = None,
+    target: Annotated[
+        int | None, typer.Option(help="Cut to this many standards instead of a threshold.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The framework's name.")] = "Consolidated quality framework",
+    version: Annotated[
+        str | None, typer.Option(help="The framework's version (default: a hash of its inputs).")
+    ] = None,
+    exports: Annotated[
+        bool, typer.Option("--exports/--no-exports", help="Also write framework.md and tracker.xlsx.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Consolidate the standard sets into one risk-weighted framework with stable ids."""
+    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
+    from ..framework import consolidate as run
+
+    if threshold is not None and target is not None:
+        raise QmsError(
+            "--threshold and --target cannot be used together",
+            field="--target",
+            hint="Give a similarity threshold (0-1) or a number of standards, not both.",
+        )
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise QmsError(
+            f"--threshold must be between 0 and 1, not {threshold}",
+            field="--threshold",
+            hint="The default is the engine's calibrated threshold; try 0.4-0.7.",
+        )
+    settings = Settings(**{k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None})
+    if not out.exists():
+        out.mkdir(parents=True)
+    catalogue = load_catalogue([standards], mappings)
+    assert catalogue.mappings is not None
+    embedder = SentenceTransformerEmbedder(settings.model)
+    with progress_bar("Embedding", quiet=quiet) as progress:
+        result = run(
+            catalogue.sets,
+            catalogue.mappings,
+            settings,
+            embedder,
+            EmbeddingCache(default_cache_dir(), settings.model),
+            name=name,
+            version=version,
+            progress=progress,
+        )
+    framework_path = out / "framework.yaml"
+    write_atomic(framework_path, dump_model(result.framework, FRAMEWORK_HEADER))
+    write_atomic(mappings / LOCK_FILE, dump_model(result.lock, LOCK_HEADER))
+    written = [framework_path, mappings / LOCK_FILE]
+    if exports:
+        from .export import write_exports
+
+        written += write_exports(result.framework, out, console=console)
+    _render_summary(result, written)
+
+
+def _render_summary(result, written: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    summary = summarise(result.framework)
+    table = Table(title="Consolidated framework", show_header=True)
+    table.add_column("domain")
+    table.add_column("standards", justify="right")
+    for domain_id, domain_name, count in summary.per_domain:
+        table.add_row(f"{domain_id} {domain_name}", str(count))
+    table.add_section()
+    table.add_row("total", str(summary.standards))
+    sets = Table(title="Source sets")
+    for column in ("set", "requirements", "standards drawing on it"):
+        sets.add_column(column, justify="left" if column == "set" else "right")
+    for set_id, requirements, standards in summary.per_set:
+        sets.add_row(set_id, str(requirements), str(standards))
+    console.print(table)
+    console.print(sets)
+    spread = summary.by_set_count
+    console.print(
+        f"{summary.requirements} requirements in ({summary.excluded} excluded) -> {summary.standards} standards; "
+        f"drawing on 1 set: {spread['1']}, 2 sets: {spread['2']}, 3+ sets: {spread['3+']}. "
+        f"Risk: " + ", ".join(f"{k} {v}" for k, v in summary.per_rating.items()) + ". "
+        f"Embedded {result.embedded} new text(s).",
+        highlight=False,
+    )
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)

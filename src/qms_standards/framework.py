@@ -1,0 +1,325 @@
+"""Stage 3, framework: clusters -> a Framework with stable ids, domains, risk and traceability.
+
+`consolidate()` composes the stages: embed (2a), score and group (2b), then build the framework (3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from .cluster import cluster_requirements, dedupe
+from .embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from .load import LoadedSet
+from .models import (
+    QMS_COMPONENTS,
+    Domain,
+    Excluded,
+    Framework,
+    FrameworkInfo,
+    IdsLock,
+    LockEntry,
+    Mappings,
+    Settings,
+    SourceLink,
+    SourceSet,
+    Standard,
+    StandardOverride,
+    flatten,
+)
+from .risk import assess_risk, normalise_weights
+from .similarity import Item, PairScores, embed_items, normalise
+
+DEFAULT_SEVERITY = 2  # no member carries a hint: guidance without legal or patient-safety grounds
+
+
+@dataclass
+class Consolidation:
+    """What `consolidate` returns: the framework, the updated id lock and figures for the summary."""
+
+    framework: Framework
+    lock: IdsLock
+    embedded: int
+    items: list[Item] = field(repr=False)
+    scores: PairScores = field(repr=False)
+    clusters: list[list[int]] = field(repr=False)
+
+
+def to_items(sets: Sequence[LoadedSet]) -> list[Item]:
+    """Flatten loaded sets into engine items, sorted by ref."""
+    flat = flatten([s.set for s in sets])
+    items = [
+        Item(
+            ref=r.ref,
+            set_id=r.set_id,
+            req_id=r.requirement.id,
+            title=r.requirement.title,
+            text=r.text,
+            section=r.requirement.section,
+        )
+        for r in flat
+    ]
+    return sorted(items, key=lambda it: it.ref)
+
+
+def consolidate(
+    sets: Sequence[LoadedSet],
+    mappings: Mappings,
+    settings: Settings,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    *,
+    name: str = "Consolidated quality framework",
+    version: str | None = None,
+    progress: Progress | None = None,
+) -> Consolidation:
+    """Turn loaded standard sets into a consolidated framework.
+
+    Args:
+        sets: Standard sets with their files' hashes.
+        mappings: Domains, overrides and the id lock.
+        settings: Engine settings (saved in the framework).
+        embedder: Turns texts into vectors (the real model, or a fake in tests).
+        cache: On-disk embedding cache, or None.
+        name: The framework's name.
+        version: The framework's version; default: a hash of its inputs.
+        progress: Called with (done, total) while embedding.
+    """
+    overrides = mappings.overrides
+    excluded = {e.ref: e.reason for e in overrides.exclude}
+    items = [it for it in to_items(sets) if it.ref not in excluded]
+    index = {it.ref: k for k, it in enumerate(items)}
+    vectors, title_vectors, embedded = embed_items(items, embedder, cache, progress)
+    domain_vectors, domain_embedded = embed_texts(
+        [f"{d.name}. {d.description}" for d in mappings.domains], embedder, cache
+    )
+    must = [[index[r] for r in link.refs] for link in overrides.must_link]
+    cannot = [
+        (index[a], index[b])
+        for link in overrides.cannot_link
+        for x, a in enumerate(link.refs)
+        for b in link.refs[x + 1 :]
+    ]
+    clusters, scores = dedupe(items, vectors, title_vectors, settings, must_link=must, cannot_link=cannot)
+    same = cluster_requirements(
+        len(items),
+        zip(scores.i.tolist(), scores.j.tolist(), scores.score.tolist(), strict=True),
+        threshold=settings.match_threshold,
+        must_link=must,
+        cannot_link=cannot,
+    )
+    same_of = {k: n for n, group in enumerate(same) for k in group}
+    pair = scores.as_dict()
+    ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
+    by_id = {o.id: o for o in overrides.standards}
+    tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
+    drafts = []
+    for members, standard_id in zip(clusters, ids, strict=True):
+        centre = _centre(members, pair)
+        centroid = _unit(vectors[members].mean(axis=0))
+        links = tuple(
+            sorted(
+                (
+                    _link(
+                        items[k],
+                        items[centre],
+                        float(vectors[k] @ centroid),
+                        pair,
+                        same_of[k] == same_of[centre],
+                        k,
+                        centre,
+                    )
+                    for k in members
+                ),
+                key=lambda s: s.ref,
+            )
+        )
+        override = by_id.get(standard_id, StandardOverride(id=standard_id))
+        severities = [tags[items[k].ref].severity for k in members if tags[items[k].ref].severity]
+        component_tags = [t for k in members for t in tags[items[k].ref].tags if t in QMS_COMPONENTS]
+        centre_req = tags[items[centre].ref]
+        drafts.append(
+            dict(
+                id=standard_id,
+                domain=override.domain or mappings.domains[int(np.argmax(domain_vectors @ centroid))].id,
+                title=override.title or centre_req.title,
+                statement=override.statement or centre_req.text,
+                qms_component=override.qms_component or _component(component_tags, centre_req.tags),
+                severity=override.severity or (max(severities) if severities else DEFAULT_SEVERITY),
+                likelihood=override.likelihood or min(5, len({items[k].set_id for k in members})),
+                sources=links,
+            )
+        )
+    weights = normalise_weights([d["severity"] * d["likelihood"] for d in drafts])
+    standards = tuple(
+        sorted(
+            (
+                Standard(
+                    id=d["id"],
+                    domain=d["domain"],
+                    title=d["title"],
+                    statement=d["statement"],
+                    qms_component=d["qms_component"],
+                    risk=assess_risk(d["severity"], d["likelihood"], w),
+                    sources=d["sources"],
+                )
+                for d, w in zip(drafts, weights, strict=True)
+            ),
+            key=lambda s: _id_key(s.id),
+        )
+    )
+    info = FrameworkInfo(
+        name=name,
+        version=version or _input_hash(sets, mappings, settings),
+        generated_by=f"qms-standards {__version__}",
+        engine=settings,
+        sources=tuple(
+            SourceSet(
+                id=s.set.id,
+                name=s.set.name,
+                version=s.set.version,
+                publisher=s.set.publisher,
+                licence=s.set.licence,
+                requirements=len(s.set.requirements),
+                sha256=s.sha256,
+            )
+            for s in sets
+        ),
+    )
+    framework = Framework(
+        framework=info,
+        domains=mappings.domains,
+        standards=standards,
+        excluded=tuple(Excluded(ref=r, reason=excluded[r]) for r in sorted(excluded)),
+    )
+    check_traceability(framework, [it.ref for it in to_items(sets)])
+    return Consolidation(framework, lock, embedded + domain_embedded, items, scores, clusters)
+
+
+def check_traceability(framework: Framework, refs: list[str]) -> None:
+    """Every source ref is in exactly one standard or in `excluded`; anything else is a bug."""
+    placed = Counter(s.ref for st in framework.standards for s in st.sources)
+    placed.update(e.ref for e in framework.excluded)
+    wrong = sorted(r for r in set(refs) | set(placed) if placed[r] != 1)
+    if wrong:
+        raise AssertionError(
+            f"traceability broken for {wrong[:5]} (placed {[placed[r] for r in wrong[:5]]} times)"
+        )
+
+
+def _centre(members: list[int], pair: dict[tuple[int, int], float]) -> int:
+    """The most central member: highest mean score to the others; ties go to the lower index (ref)."""
+    if len(members) == 1:
+        return members[0]
+
+    def mean(k: int) -> float:
+        return sum(pair.get((min(k, o), max(k, o)), 0.0) for o in members if o != k) / (len(members) - 1)
+
+    return max(members, key=lambda k: (round(mean(k), 9), -k))
+
+
+def _link(
+    item: Item,
+    centre: Item,
+    similarity: float,
+    pair: dict[tuple[int, int], float],
+    same: bool,
+    k: int,
+    c: int,
+) -> SourceLink:
+    score = 1.0 if k == c else pair.get((min(k, c), max(k, c)), 0.0)
+    return SourceLink(
+        ref=item.ref,
+        title=item.title,
+        similarity=round(min(1.0, max(0.0, similarity)), 3),
+        relationship="equal" if same else _relationship(item.text, centre.text),
+        strength=int(round(10 * score)),
+        text_sha=hashlib.sha256(item.text.encode()).hexdigest()[:12],
+    )
+
+
+def _relationship(text: str, centre: str) -> str:
+    """NIST set-theory label of a source relative to the standard, from word containment."""
+    words = {w for w in normalise(text).split() if len(w) > 3}
+    core = {w for w in normalise(centre).split() if len(w) > 3}
+    if not words or not core:
+        return "intersect"
+    shared = len(words & core)
+    inside, covers = shared / len(words), shared / len(core)
+    if inside >= covers + 0.15:
+        return "subset"
+    if covers >= inside + 0.15:
+        return "superset"
+    return "intersect"
+
+
+def _component(tags: list[str], centre_tags: tuple[str, ...]) -> str:
+    if not tags:
+        return "control"
+    counts = Counter(tags)
+    top = max(counts.values())
+    tied = [c for c in QMS_COMPONENTS if counts.get(c) == top]
+    return next((t for t in centre_tags if t in tied), tied[0])
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _id_key(standard_id: str) -> tuple[str, int]:
+    prefix, _, number = standard_id.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (standard_id, 0)
+
+
+def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], IdsLock]:
+    """Give each cluster the id of the locked standard it shares most refs with; new ids to the rest.
+
+    Matching is one-to-one and greedy by overlap, ties broken by id then by the cluster's first ref, so the
+    same inputs always give the same ids. Ids that lose their cluster are retired and never reused.
+    """
+    owner = {ref: entry.id for entry in lock.standards for ref in entry.refs}
+    candidates = []
+    for n, refs in enumerate(clusters):
+        overlap = Counter(owner[r] for r in refs if r in owner)
+        candidates.extend(
+            (-count, _id_key(locked), min(refs), n, locked) for locked, count in overlap.items()
+        )
+    ids: list[str | None] = [None] * len(clusters)
+    taken: set[str] = set()
+    for _, _, _, n, locked in sorted(candidates):
+        if ids[n] is None and locked not in taken:
+            ids[n] = locked
+            taken.add(locked)
+    used = [_id_key(i)[1] for i in [*(e.id for e in lock.standards), *lock.retired]]
+    next_number = max(used, default=0) + 1
+    for n in sorted(range(len(clusters)), key=lambda n: min(clusters[n])):
+        if ids[n] is None:
+            ids[n] = f"{lock.prefix}-{next_number:03d}"
+            next_number += 1
+    final = [i for i in ids if i is not None]
+    entries = tuple(
+        sorted(
+            (LockEntry(id=i, refs=tuple(sorted(refs))) for i, refs in zip(final, clusters, strict=True)),
+            key=lambda e: _id_key(e.id),
+        )
+    )
+    retired = sorted({*lock.retired, *(e.id for e in lock.standards if e.id not in taken)}, key=_id_key)
+    return final, IdsLock(prefix=lock.prefix, standards=entries, retired=tuple(retired))
+
+
+def _input_hash(sets: Sequence[LoadedSet], mappings: Mappings, settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for s in sets:
+        digest.update(s.sha256.encode())
+    for part in (mappings.domains, mappings.overrides, settings):
+        digest.update(repr(part).encode())
+    return "sha-" + digest.hexdigest()[:12]
+
+
+__all__ = ["Consolidation", "Domain", "assign_ids", "check_traceability", "consolidate", "to_items"]

@@ -1,0 +1,79 @@
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import MAPPINGS, STANDARDS, FakeEmbedder
+from engine_helpers import make_tree
+from typer.testing import CliRunner
+
+from qms_standards.cli import app
+from qms_standards.load import load_framework, load_standard_sets
+from qms_standards.models import flatten
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
+
+
+def _consolidate(standards: Path, mappings: Path, out: Path, *extra: str):
+    return runner.invoke(app, ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q",
+                               "--no-exports", *extra], catch_exceptions=False)
+
+
+def test_consolidate_writes_framework_and_lock(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    result = _consolidate(standards, mappings, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    framework = load_framework(tmp_path / "out" / "framework.yaml")
+    assert (mappings / "ids.lock.yaml").exists()
+    assert "11 requirements in (0 excluded)" in result.output
+    assert f"-> {len(framework.standards)} standards" in result.output
+    assert framework.framework.engine.model == "all-MiniLM-L6-v2"
+
+
+def test_consolidate_twice_is_byte_identical(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    _consolidate(standards, mappings, tmp_path / "a")
+    _consolidate(standards, mappings, tmp_path / "b")
+    assert (tmp_path / "a" / "framework.yaml").read_bytes() == (tmp_path / "b" / "framework.yaml").read_bytes()
+
+
+def test_target_and_threshold_are_exclusive(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    result = _consolidate(standards, mappings, tmp_path / "out", "--target", "3", "--threshold", "0.5")
+    assert result.exit_code == 2
+    assert "--target: --threshold and --target cannot be used together" in result.output
+    assert not (tmp_path / "out" / "framework.yaml").exists()
+
+
+def test_bad_mappings_ref_is_exit_2_and_writes_nothing(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    (mappings / "overrides.yaml").write_text("must_link:\n  - refs: [alpha-2020:7.2, nope:1]\n")
+    result = _consolidate(standards, mappings, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{mappings / 'overrides.yaml'}:2: must_link[0].refs[1]: 'nope:1' is not a requirement" in result.output
+    assert not (tmp_path / "out" / "framework.yaml").exists()
+    assert not (mappings / "ids.lock.yaml").exists()
+
+
+@pytest.mark.slow
+def test_shipped_standards_give_a_framework_of_goshs_shape(tmp_path: Path) -> None:
+    """The real model on the shipped sets: in the order of 50-65 standards in 7 domains, mostly multi-set."""
+    import shutil
+
+    mappings = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, mappings)
+    result = runner.invoke(app, ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o",
+                                 str(tmp_path / "out"), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    framework = load_framework(tmp_path / "out" / "framework.yaml")
+    assert 50 <= len(framework.standards) <= 65
+    assert {s.domain for s in framework.standards} == {f"D{k}" for k in range(1, 8)}
+    multi = sum(1 for s in framework.standards if len({x.ref.split(":")[0] for x in s.sources}) >= 2)
+    assert multi / len(framework.standards) > 0.5
+    refs = Counter(x.ref for s in framework.standards for x in s.sources)
+    assert sorted(refs) == sorted(r.ref for r in flatten(load_standard_sets([STANDARDS])))
+    assert set(refs.values()) == {1}

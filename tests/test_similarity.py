@@ -1,0 +1,68 @@
+import numpy as np
+
+from qms_standards.models import Settings
+from qms_standards.similarity import Item, corresponding_sets, normalise, score_pairs
+
+
+def _item(ref: str, title: str, text: str) -> Item:
+    set_id, _, req = ref.partition(":")
+    return Item(ref=ref, set_id=set_id, req_id=req, title=title, text=f"{title}. {text}")
+
+
+def test_normalise_folds_case_punctuation_accents_and_british_spelling() -> None:
+    assert normalise("Clock  Synchronisation — Organisation's café!") == "clock synchronization organization s cafe"
+    assert normalise("Organized") == normalise("organised")
+
+
+def test_corresponding_sets_need_alike_titles_on_shared_numbers() -> None:
+    items = [
+        _item("a:4.1", "Context of the organization", ""), _item("b:4.1", "Context of the organization", ""),
+        _item("a:5.2", "Quality policy", ""), _item("b:5.2", "Healthcare quality policy", ""),
+        _item("a:7.2", "Competence", ""), _item("b:7.2", "Competence", ""),
+        _item("c:4.1", "Integrated", ""), _item("c:5.2", "Leadership and commitment", ""),
+        _item("c:7.2", "Risk criteria", ""),
+    ]
+    assert corresponding_sets(items) == {("a", "b")}
+
+
+def test_score_blends_signals_and_same_clause_bonus_applies_only_to_corresponding_sets(fake_embedder) -> None:
+    items = [
+        _item("a:4.1", "Context of the organization", "Issues."), _item("b:4.1", "Context of the organization", "Issues."),
+        _item("a:5.2", "Quality policy", "Policy."), _item("b:5.2", "Healthcare quality policy", "Policy."),
+        _item("a:7.2", "Competence", "Skills."), _item("b:7.2", "Competence", "Skills."),
+    ]
+    vectors = fake_embedder.encode([i.text for i in items])
+    titles = fake_embedder.encode([i.title for i in items])
+    plain = Settings(clause_bonus=0.0, mutual_bonus=0.0)
+    scored = score_pairs(items, vectors, titles, plain)
+    bonus = score_pairs(items, vectors, titles, Settings(clause_bonus=0.1, mutual_bonus=0.0))
+    pair = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(scored.i, scored.j, strict=True))}
+    k = pair[(2, 3)]  # a:5.2 ~ b:5.2: same number in corresponding sets
+    assert bonus.structure[k] == 0.1
+    assert np.isclose(bonus.score[k], min(1.0, scored.score[k] + 0.1))
+    same_set = pair[(0, 2)]
+    assert bonus.structure[same_set] == 0.0
+
+
+def test_same_set_pairs_are_damped(fake_embedder) -> None:
+    items = [_item("a:1", "Competence", "Skills."), _item("a:2", "Competence", "Skills."),
+             _item("b:1", "Competence", "Skills.")]
+    vectors = fake_embedder.encode([i.text for i in items])
+    titles = fake_embedder.encode([i.title for i in items])
+    scores = score_pairs(items, vectors, titles, Settings(mutual_bonus=0.0, same_set_factor=0.5))
+    by_pair = scores.as_dict()
+    assert by_pair[(0, 1)] < by_pair[(0, 2)]
+
+
+def test_nearest_neighbour_path_scores_the_same_pairs_the_same(fake_embedder) -> None:
+    words = ["staff", "training", "infection", "risk", "policy", "audit", "records", "consent", "safety"]
+    rng = np.random.default_rng(7)
+    items = [_item(f"{'ab'[k % 2]}:{k}", " ".join(rng.choice(words, 2)), " ".join(rng.choice(words, 5)))
+             for k in range(40)]
+    vectors = fake_embedder.encode([i.text for i in items])
+    titles = fake_embedder.encode([i.title for i in items])
+    exact = score_pairs(items, vectors, titles, Settings(mutual_bonus=0.0)).as_dict()
+    knn = score_pairs(items, vectors, titles, Settings(mutual_bonus=0.0, exact_pairs_limit=2, neighbours=5))
+    assert not knn.exact and len(knn.i) < len(exact)
+    for pair, score in knn.as_dict().items():
+        assert np.isclose(score, exact[pair], atol=1e-6)
