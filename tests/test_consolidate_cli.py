@@ -75,5 +75,5 @@ def test_shipped_standards_give_a_framework_of_goshs_shape(tmp_path: Path) -> No
     multi = sum(1 for s in framework.standards if len({x.ref.split(":")[0] for x in s.sources}) >= 2)
     assert multi / len(framework.standards) > 0.5
     refs = Counter(x.ref for s in framework.standards for x in s.sources)
-    assert sorted(refs) == sorted(r.ref for r in flatten(load_standard_sets([STANDARDS])))
+    assert sorted(refs) == sorted(r.ref for r in flatten([s.set for s in load_standard_sets([STANDARDS])]))
     assert set(refs.values()) == {1}

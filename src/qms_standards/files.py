@@ -48,6 +48,8 @@ def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Pat
         ) from exc
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes the file 0600; give it the mode the replaced file had, else the usual umask one.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -65,6 +67,12 @@ def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Pat
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _Dumper(yaml.SafeDumper):

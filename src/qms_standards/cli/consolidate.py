@@ -73,31 +73,40 @@ def consolidate(
             hint="The default is the engine's calibrated threshold; try 0.4-0.7.",
         )
     settings = Settings(**{k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None})
-    if not out.exists():
-        out.mkdir(parents=True)
     catalogue = load_catalogue([standards], mappings)
     assert catalogue.mappings is not None
-    embedder = SentenceTransformerEmbedder(settings.model)
-    with progress_bar("Embedding", quiet=quiet) as progress:
-        result = run(
-            catalogue.sets,
-            catalogue.mappings,
-            settings,
-            embedder,
-            EmbeddingCache(default_cache_dir(), settings.model),
-            name=name,
-            version=version,
-            progress=progress,
-        )
-    framework_path = out / "framework.yaml"
-    write_atomic(framework_path, dump_model(result.framework, FRAMEWORK_HEADER))
-    write_atomic(mappings / LOCK_FILE, dump_model(result.lock, LOCK_HEADER))
-    written = [framework_path, mappings / LOCK_FILE]
-    if exports:
-        from .export import write_exports
+    tracker_path = out / "tracker.xlsx"
+    previous = None
+    if exports and tracker_path.exists():
+        from ..tracker import read_tracker
 
-        written += write_exports(result.framework, out, console=console)
-    _render_summary(result, written)
+        # Read before anything is written: a workbook that is not a qms tracker stops the run here.
+        previous = read_tracker(tracker_path)
+    embedder = SentenceTransformerEmbedder(settings.model)
+    cache = EmbeddingCache(default_cache_dir(), settings.model)
+    with progress_bar("Embedding", quiet=quiet) as progress:
+        result = run(catalogue.sets, catalogue.mappings, settings, embedder, cache, name=name, version=version,
+                     progress=progress)
+    outputs: dict[Path, str | bytes] = {out / "framework.yaml": dump_model(result.framework, FRAMEWORK_HEADER)}
+    carry = None
+    if exports:
+        from ..export.excel import render_tracker
+        from ..export.markdown import render_markdown
+        from ..tracker import carry_entries, resolve_services
+
+        services = resolve_services(None, previous)
+        outputs[out / "framework.md"] = render_markdown(result.framework)
+        outputs[tracker_path] = render_tracker(result.framework, services=services, carried=previous)
+        carry = carry_entries(result.framework, previous, services) if previous is not None else None
+    outputs[mappings / LOCK_FILE] = dump_model(result.lock, LOCK_HEADER)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in outputs.items():  # everything is rendered before the first file is replaced
+        write_atomic(path, data)
+    _render_summary(result, list(outputs))
+    if carry is not None:
+        from .export import print_carry
+
+        print_carry(carry, tracker_path)
 
 
 def _render_summary(result, written: list[Path]) -> None:  # type: ignore[no-untyped-def]

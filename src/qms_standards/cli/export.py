@@ -1,0 +1,203 @@
+"""`qms export tracker|markdown` and `qms tracker status`: write a framework out, read a tracker back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..export.markdown import render_markdown
+from ..files import write_atomic
+from ..load import load_framework
+from ._app import app, console
+
+if TYPE_CHECKING:
+    from ..tracker import Carry, Compliance, RowRef
+
+
+export_app = typer.Typer(
+    help="Write a framework out as a tracker workbook or a Markdown document.", no_args_is_help=True
+)
+tracker_app = typer.Typer(help="Read a filled tracker workbook back.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(tracker_app, name="tracker")
+
+FrameworkArg = Annotated[Path, typer.Argument(help="Framework YAML written by `qms consolidate`.")]
+_LIST_LIMIT = 12
+
+
+@export_app.command("tracker")
+def export_tracker(
+    framework: FrameworkArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tracker workbook to write (.xlsx).")],
+    services: Annotated[
+        str | None,
+        typer.Option(
+            help='Comma-separated services, e.g. "Ward A,Ward B": one row per standard per service. '
+            "Default: the services of the --from tracker, else one row per standard."
+        ),
+    ] = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="A filled tracker whose entries are carried across by standard id (and service)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite a filled tracker at -o without carrying it.")
+    ] = False,
+) -> None:
+    """Write the tracker workbook: a row per standard (per service) for status, owner, due date, evidence."""
+    # openpyxl is imported here, not at start-up: every other command (diff in CI) stays light.
+    from ..export.excel import render_tracker
+    from ..tracker import carry_entries, check_overwrite, read_tracker, resolve_services
+
+    loaded = load_framework(framework)
+    previous = read_tracker(from_) if from_ is not None else None
+    same_file = from_ is not None and output.exists() and output.resolve() == from_.resolve()
+    if not force and not same_file:
+        check_overwrite(output)
+    wanted = resolve_services(services.split(",") if services is not None else None, previous)
+    write_atomic(output, render_tracker(loaded, services=wanted, carried=previous))
+    rows = len(loaded.standards) * max(len(wanted), 1)
+    per = f" x {len(wanted)} service{'s' if len(wanted) != 1 else ''}" if wanted else ""
+    console.print(
+        f"[green]wrote[/] {escape(str(output))}: {rows} rows ({len(loaded.standards)} standards{per})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if previous is not None:
+        print_carry(carry_entries(loaded, previous, wanted), from_)
+
+
+def _ids(keys: list[tuple[str, str]]) -> str:
+    shown = [k[0] + (f" / {k[1]}" if k[1] else "") for k in keys[:_LIST_LIMIT]]
+    more = f", ... (+{len(keys) - _LIST_LIMIT})" if len(keys) > _LIST_LIMIT else ""
+    return escape(", ".join(shown) + more)
+
+
+def print_carry(carry: Carry, source: Path | None) -> None:
+    """Show what a re-export carried across, what is new and what was orphaned."""
+    table = Table(title=f"Entries from {escape(str(source))}")
+    table.add_column("", style="bold")
+    table.add_column("rows", justify="right")
+    table.add_column("standard (/ service)", overflow="fold")
+    table.add_row("carried", str(len(carry.carried)), _ids([e.key for e in carry.carried]))
+    table.add_row("new (blank)", str(len(carry.new)), _ids(list(carry.new)))
+    table.add_row(
+        "[red]orphaned[/]" if carry.orphaned else "orphaned",
+        str(len(carry.orphaned)),
+        _ids([e.key for e, _ in carry.orphaned]),
+    )
+    console.print(table)
+    if carry.orphaned:
+        console.print(
+            f"{len(carry.orphaned)} entr{'y' if len(carry.orphaned) == 1 else 'ies'} kept on the "
+            "'Orphaned entries' sheet, each with the reason.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@export_app.command("markdown")
+def export_markdown(
+    framework: FrameworkArg,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Markdown file to write; default stdout.")
+    ] = None,
+) -> None:
+    """Write the framework as Markdown: contents, domains and standards, an appendix per source set."""
+    text = render_markdown(load_framework(framework))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_atomic(output, text)
+    console.print(f"[green]wrote[/] {escape(str(output))}", highlight=False, soft_wrap=True)
+
+
+@tracker_app.command("status")
+def status(
+    workbook: Annotated[Path, typer.Argument(help="A tracker workbook filled in by people (.xlsx).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON on stdout.")] = False,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Judge due dates as of this day (YYYY-MM-DD). Default: today."
+        ),
+    ] = None,
+) -> None:
+    """Compliance by domain and service, overdue actions, open high risks and blank rows."""
+    from ..tracker import read_tracker, tracker_status
+
+    result = tracker_status(read_tracker(workbook), today.date() if today else date.today())
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(
+        f"[bold]{escape(result.framework)}[/] {escape(result.version)}: status on {result.today}",
+        highlight=False,
+    )
+    _print_compliance("Compliance by domain", [*result.domains, result.overall])
+    if result.services:
+        _print_compliance("Compliance by service", [*result.services, result.overall])
+    _print_rows(
+        f"Overdue ({len(result.overdue)}): due before {result.today}, not Met or Not applicable",
+        result.overdue,
+    )
+    _print_rows(f"High and extreme risk not yet Met ({len(result.at_risk)})", result.at_risk)
+    blank = [(r.standard_id, r.service) for r in result.blank]
+    console.print(
+        f"Blank rows (no status yet): {len(blank)}" + (f": {_ids(blank)}" if blank else ""), highlight=False
+    )
+    console.print(f"[dim]{escape(result.rule)}[/]", highlight=False)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _print_compliance(title: str, groups: list[Compliance]) -> None:
+    table = Table(title=title)
+    table.add_column("group", overflow="fold")
+    for column in ("rows", "met", "partly met", "not met", "n/a", "blank", "compliance", "weighted"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for group in groups:
+        c = group.counts
+        name = group.name if group.name.startswith(group.group) else f"{group.group} {group.name}"
+        table.add_row(
+            escape(name),
+            str(group.rows),
+            str(c["Met"]),
+            str(c["Partially met"]),
+            str(c["Not met"]),
+            str(c["Not applicable"]),
+            str(c["Blank"]),
+            _percent(group.compliance),
+            _percent(group.weighted),
+            style="bold" if group.group == "all" else None,
+        )
+    console.print(table)
+
+
+def _print_rows(title: str, rows: tuple[RowRef, ...]) -> None:
+    if not rows:
+        console.print(f"{escape(title)}: none", highlight=False)
+        return
+    table = Table(title=escape(title))
+    for column in ("standard", "service", "title", "risk", "status", "owner", "due"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            escape(r.standard_id),
+            escape(r.service),
+            escape(r.title),
+            r.rating,
+            escape(r.status or ""),
+            escape(r.owner or ""),
+            str(r.due or ""),
+        )
+    console.print(table)

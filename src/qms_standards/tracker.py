@@ -1,0 +1,303 @@
+"""Read a filled tracker back, carry its entries into a re-export, and summarise its status.
+
+The workbook's layout is defined once in `export.layout`; `export.excel` writes it and this module reads
+it. Every problem in a workbook is reported at once, each naming its sheet and cell (`Tracker!J7`).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .errors import OutputError, Problem, TrackerError, raise_if
+from .export import layout as L
+from .export.cells import HINT_EXPORT, SheetReader, read_meta
+from .export.layout import Entry
+from .models import Framework, Model
+
+
+@dataclass(frozen=True)
+class FilledTracker:
+    """A tracker workbook read back: its rows keyed by (standard id, service), and its orphans."""
+
+    path: Path | None
+    framework: str
+    version: str
+    services: tuple[str, ...]
+    domains: Mapping[str, str]  # domain id -> name
+    entries: Mapping[tuple[str, str], Entry]  # Tracker sheet rows, in sheet order
+    orphaned: tuple[Entry, ...] = ()  # rows of the "Orphaned entries" sheet
+
+    def filled_entries(self) -> list[Entry]:
+        """Every entry holding a value: Tracker rows first, then earlier orphans."""
+        return [e for e in (*self.entries.values(), *self.orphaned) if e.filled]
+
+
+@dataclass(frozen=True)
+class Carry:
+    """What a re-export does with a filled tracker's entries."""
+
+    carried: tuple[Entry, ...]  # filled entries whose (standard, service) row still exists
+    new: tuple[tuple[str, str], ...]  # rows of the new tracker with nothing carried into them
+    orphaned: tuple[tuple[Entry, str], ...] = ()  # (entry, why) for filled entries with no row
+
+
+def resolve_services(services: Iterable[str] | None, previous: FilledTracker | None) -> tuple[str, ...]:
+    """The services of an export: those asked for, else those of the tracker being carried, else none."""
+    if services is not None:
+        return tuple(dict.fromkeys(s.strip() for s in services if s.strip()))
+    return previous.services if previous is not None else ()
+
+
+def carry_entries(
+    framework: Framework, previous: FilledTracker, services: Iterable[str] | None = None
+) -> Carry:
+    """Match a filled tracker's entries to the rows of a new export, by standard id and service.
+
+    Args:
+        framework: The framework being exported.
+        previous: The filled tracker read with `read_tracker`.
+        services: The services of the new export; None keeps those of `previous`.
+
+    Returns:
+        The carried entries, the rows that start blank, and the orphaned entries (never dropped).
+    """
+    ids = [s.id for s in framework.standards]
+    wanted = resolve_services(services, previous)
+    keys = [(i, s) for s in (wanted or ("",)) for i in ids]
+    open_keys = set(keys)
+    carried: list[Entry] = []
+    orphaned: list[tuple[Entry, str]] = []
+    for entry in previous.filled_entries():
+        if entry.key in open_keys:
+            open_keys.discard(entry.key)
+            carried.append(entry)
+        elif entry.standard_id not in ids:
+            orphaned.append((entry, "standard no longer in the framework"))
+        elif entry.service not in (wanted or ("",)):
+            orphaned.append((entry, "service not in this export"))
+        else:
+            orphaned.append((entry, f"another entry for {entry.label} was carried into the Tracker"))
+    return Carry(tuple(carried), tuple(k for k in keys if k in open_keys), tuple(orphaned))
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+def read_tracker(path: Path) -> FilledTracker:
+    """Read a tracker workbook written by `qms export tracker` and filled in by people.
+
+    Raises:
+        TrackerError: the file is not a qms tracker, or cells hold invalid values; every problem is
+            listed, each with its sheet and cell (for example `Tracker!J7`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TrackerError("no such file", file=path, hint=HINT_EXPORT)
+    try:
+        book = load_workbook(path)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        # openpyxl signals a file it cannot read in several ways; to the user they all mean the same.
+        raise TrackerError(
+            f"not an xlsx workbook ({type(exc).__name__})", file=path, hint=HINT_EXPORT
+        ) from exc
+    meta = read_meta(book, path)
+    problems: list[Problem] = []
+    if L.TRACKER_SHEET not in book.sheetnames:
+        raise TrackerError(
+            f"sheet '{L.TRACKER_SHEET}' is missing (sheets: {', '.join(book.sheetnames)})",
+            file=path,
+            field=L.TRACKER_SHEET,
+            hint=f"Rename the tracking sheet back to '{L.TRACKER_SHEET}'.",
+        )
+    sheet = book[L.TRACKER_SHEET]
+    with_services = sheet["B1"].value == "Service"
+    columns = L.tracker_columns(with_services)
+    reader = SheetReader(path, L.TRACKER_SHEET, columns, problems)
+    entries: dict[tuple[str, str], Entry] = {}
+    if reader.check_header(sheet):
+        for entry in reader.entries(sheet, meta["ids"], meta["services"] if with_services else None):
+            first = entries.setdefault(entry.key, entry)
+            if first is not entry:
+                problems.append(
+                    reader.problem(
+                        entry.row,
+                        "A",
+                        f"second row for {entry.label} (first at {first.where})",
+                        "Delete one of the two rows.",
+                    )
+                )
+    orphaned: list[Entry] = []
+    if L.ORPHANED_SHEET in book.sheetnames:
+        orphans = SheetReader(path, L.ORPHANED_SHEET, L.ORPHAN_COLUMNS, problems)
+        if orphans.check_header(book[L.ORPHANED_SHEET]):
+            orphaned = list(orphans.entries(book[L.ORPHANED_SHEET], None, None))
+    raise_if(problems, TrackerError)
+    return FilledTracker(
+        path,
+        meta["framework"],
+        meta["version"],
+        tuple(meta["services"]),
+        meta["domains"],
+        entries,
+        tuple(orphaned),
+    )
+
+
+def check_overwrite(path: Path) -> None:
+    """Refuse to overwrite a tracker that holds filled entries (or a file that is not a tracker).
+
+    Raises:
+        OutputError: `path` exists and holds entries someone filled in, or is not a qms tracker.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    hint = (
+        f"Carry the entries across with `--from {path}`, write to another file, "
+        "or pass --force to overwrite them."
+    )
+    try:
+        filled = read_tracker(path)
+    except TrackerError as exc:
+        raise OutputError(
+            f"exists and is not a clean qms tracker ({exc.problems[0].render()})", file=path, hint=hint
+        ) from exc
+    count = len(filled.filled_entries())
+    if count:
+        raise OutputError(
+            f"holds {count} filled entr{'y' if count == 1 else 'ies'}; refusing to overwrite "
+            f"{'it' if count == 1 else 'them'}",
+            file=path,
+            hint=hint,
+        )
+
+
+# --- Status ---------------------------------------------------------------------------------------
+
+
+class Compliance(Model):
+    """Compliance of one group of rows (a domain, a service, or all)."""
+
+    group: str
+    name: str
+    rows: int
+    counts: dict[str, int]  # per status, plus "Blank"
+    applicable: int
+    compliance: float | None  # None when every row is Not applicable
+    weighted: float | None
+
+
+class RowRef(Model):
+    """A tracker row named in a status report."""
+
+    standard_id: str
+    service: str
+    title: str
+    rating: str
+    status: str | None
+    owner: str | None
+    due: date | None
+
+
+class Status(Model):
+    """What `qms tracker status` reports for a filled tracker on a given day."""
+
+    framework: str
+    version: str
+    today: date
+    rule: str = L.COMPLIANCE_RULE
+    overall: Compliance
+    domains: tuple[Compliance, ...]
+    services: tuple[Compliance, ...]
+    overdue: tuple[RowRef, ...] = ()  # due before today, not Met or Not applicable
+    at_risk: tuple[RowRef, ...] = ()  # high or extreme risk, not yet Met (and not Not applicable)
+    blank: tuple[RowRef, ...] = ()  # no status chosen yet
+
+
+def tracker_status(filled: FilledTracker, today: date) -> Status:
+    """Summarise a filled tracker: compliance by domain and service, overdue actions, open high risks.
+
+    Args:
+        filled: The tracker read with `read_tracker`.
+        today: The day to judge due dates against (passed in, so the result is reproducible).
+
+    Returns:
+        The status, using the same compliance rule as the workbook's Summary sheet.
+    """
+    rows = list(filled.entries.values())
+    domains = sorted(
+        {e.domain for e in rows},
+        key=lambda d: (list(filled.domains).index(d) if d in filled.domains else len(filled.domains), d),
+    )
+    services = [s for s in filled.services if any(e.service == s for e in rows)]
+    closed = (L.MET, L.NOT_APPLICABLE)
+    return Status(
+        framework=filled.framework,
+        version=filled.version,
+        today=today,
+        overall=_compliance("all", "All rows", rows),
+        domains=tuple(
+            _compliance(d, filled.domains.get(d, d), [e for e in rows if e.domain == d]) for d in domains
+        ),
+        services=tuple(_compliance(s, s, [e for e in rows if e.service == s]) for s in services),
+        overdue=tuple(
+            _ref(e)
+            for e in sorted(
+                (e for e in rows if e.due and e.due < today and e.status not in closed),
+                key=lambda e: (e.due or today, e.key),
+            )
+        ),
+        at_risk=tuple(_ref(e) for e in rows if e.rating in ("high", "extreme") and e.status not in closed),
+        blank=tuple(_ref(e) for e in rows if not e.status),
+    )
+
+
+def _ref(e: Entry) -> RowRef:
+    return RowRef(
+        standard_id=e.standard_id,
+        service=e.service,
+        title=e.title,
+        rating=e.rating,
+        status=e.status,
+        owner=e.owner,
+        due=e.due,
+    )
+
+
+def _compliance(group: str, name: str, rows: list[Entry]) -> Compliance:
+    counts = {s: sum(e.status == s for e in rows) for s in L.STATUSES}
+    counts["Blank"] = sum(not e.status for e in rows)
+    applicable = [e for e in rows if e.status != L.NOT_APPLICABLE]
+    score = sum(L.STATUS_SCORES.get(e.status or "", 0.0) for e in applicable)
+    weighted = sum(L.STATUS_SCORES.get(e.status or "", 0.0) * e.weight for e in applicable)
+    total_weight = sum(e.weight for e in applicable)
+    return Compliance(
+        group=group,
+        name=name,
+        rows=len(rows),
+        counts=counts,
+        applicable=len(applicable),
+        compliance=round(score / len(applicable), 4) if applicable else None,
+        weighted=round(weighted / total_weight, 4) if total_weight else None,
+    )
+
+
+__all__ = [
+    "Carry",
+    "Compliance",
+    "Entry",
+    "FilledTracker",
+    "Status",
+    "carry_entries",
+    "check_overwrite",
+    "read_tracker",
+    "resolve_services",
+    "tracker_status",
+]
