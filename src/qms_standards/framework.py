@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,9 +96,7 @@ def consolidate(
     items = [it for it in to_items(sets) if it.ref not in excluded]
     index = {it.ref: k for k, it in enumerate(items)}
     vectors, title_vectors, embedded = embed_items(items, embedder, cache, progress)
-    domain_vectors, domain_embedded = embed_texts(
-        [f"{d.name}. {d.description}" for d in mappings.domains], embedder, cache
-    )
+    domain_match, domain_embedded = _domain_matcher(mappings.domains, embedder, cache)
     must = [[index[r] for r in link.refs] for link in overrides.must_link]
     cannot = [
         (index[a], index[b])
@@ -146,7 +145,7 @@ def consolidate(
         drafts.append(
             dict(
                 id=standard_id,
-                domain=override.domain or mappings.domains[int(np.argmax(domain_vectors @ centroid))].id,
+                domain=override.domain or domain_match(centroid),
                 title=override.title or centre_req.title,
                 statement=override.statement or centre_req.text,
                 qms_component=override.qms_component or _component(component_tags, centre_req.tags),
@@ -199,6 +198,30 @@ def consolidate(
     )
     check_traceability(framework, [it.ref for it in to_items(sets)])
     return Consolidation(framework, lock, embedded + domain_embedded, items, scores, clusters)
+
+
+def _domain_matcher(domains: Sequence[Domain], embedder: Embedder, cache: EmbeddingCache | None):  # type: ignore[no-untyped-def]
+    """A function from a standard's centroid to the closest domain id, and how many texts were embedded.
+
+    A domain's description lists several topics, so closeness blends the cosine to the whole description
+    with the cosine to its best-matching topic (the name and each ';'-separated phrase).
+    """
+    phrases, owner = [], []
+    for k, domain in enumerate(domains):
+        for phrase in [domain.name, *(p.strip() for p in re.split(r"[;:]", domain.description))]:
+            if phrase:
+                phrases.append(phrase)
+                owner.append(k)
+    texts = [f"{d.name}. {d.description}" for d in domains] + phrases
+    vectors, embedded = embed_texts(texts, embedder, cache)
+    whole, facets, owners = vectors[: len(domains)], vectors[len(domains) :], np.array(owner)
+
+    def match(centroid: np.ndarray) -> str:
+        facet = facets @ centroid
+        best = np.array([facet[owners == k].max() for k in range(len(domains))])
+        return domains[int(np.argmax(0.5 * (whole @ centroid) + 0.5 * best))].id
+
+    return match, embedded
 
 
 def check_traceability(framework: Framework, refs: list[str]) -> None:
