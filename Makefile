@@ -24,9 +24,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install qms with its dependencies
 
-demo: $(STAMP) ## Set up, then validate and list the shipped standard sets
+demo: $(STAMP) ## Set up, validate the shipped standards and consolidate them into out/
 	$(BIN)/qms validate
-	$(BIN)/qms list
+	$(BIN)/qms consolidate
 
 test: $(STAMP) ## Run the whole test suite (fast and slow tests)
 	@# pytest exits 5 when it collected no tests: that must fail loudly, not pass.

@@ -69,6 +69,19 @@ def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Pat
         raise
 
 
+def ensure_folder(folder: Path) -> None:
+    """Create an output folder (and its parents) if needed.
+
+    Raises:
+        OutputError: it cannot be created (a file stands in the way, no permission).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create folder {folder}: {exc.strerror}", file=folder,
+                          hint="Choose an output folder you can write to (--out).") from exc
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import QmsError
-from ..files import dump_model, write_atomic
+from ..files import dump_model, ensure_folder, write_atomic
 from ..load import LOCK_FILE, load_catalogue
 from ..models import Settings
 from ..summary import summarise
@@ -99,7 +99,7 @@ def consolidate(
         outputs[tracker_path] = render_tracker(result.framework, services=services, carried=previous)
         carry = carry_entries(result.framework, previous, services) if previous is not None else None
     outputs[mappings / LOCK_FILE] = dump_model(result.lock, LOCK_HEADER)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     for path, data in outputs.items():  # everything is rendered before the first file is replaced
         write_atomic(path, data)
     _render_summary(result, list(outputs))
