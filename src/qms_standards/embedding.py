@@ -122,7 +122,7 @@ class EmbeddingCache:
         return found
 
     def save(self, keys: list[str], vectors: np.ndarray) -> None:
-        """Add vectors as a new shard; merge shards when there are too many. Best effort: never fails a run."""
+        """Add vectors as a new shard; merge shards when there are many. Best effort: never fails a run."""
         if not keys:
             return
         try:

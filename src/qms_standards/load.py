@@ -76,11 +76,17 @@ def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
     files: list[Path] = []
     for path in paths:
         if not path.exists():
-            problems.append(Problem("no such file or folder", path, hint="Check the path (standard sets live in standards/)."))
+            problems.append(
+                Problem(
+                    "no such file or folder", path, hint="Check the path (standard sets live in standards/)."
+                )
+            )
             continue
         found = yaml_files(path)
         if path.is_dir() and not found:
-            problems.append(Problem("folder holds no .yaml files", path, hint="Add one YAML file per standard set."))
+            problems.append(
+                Problem("folder holds no .yaml files", path, hint="Add one YAML file per standard set.")
+            )
         files.extend(found)
     for path in files:
         doc = read_yaml(path, problems)
@@ -95,8 +101,15 @@ def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
     for item, doc in loaded:
         first = seen.setdefault(item.set.id, item.path)
         if first != item.path:
-            problems.append(Problem(f"duplicate set id '{item.set.id}' (also in {first})", item.path,
-                                    doc.line_of(("id",)), "id", "Give each standard set a unique id."))
+            problems.append(
+                Problem(
+                    f"duplicate set id '{item.set.id}' (also in {first})",
+                    item.path,
+                    doc.line_of(("id",)),
+                    "id",
+                    "Give each standard set a unique id.",
+                )
+            )
     return sorted((item for item, _ in loaded), key=lambda s: s.set.id)
 
 
@@ -105,9 +118,15 @@ def _check_set(doc: Document, model: StandardSet, problems: list[Problem]) -> No
     for index, requirement in enumerate(model.requirements):
         line = doc.line_of(("requirements", index, "id"))
         if requirement.id in seen:
-            problems.append(Problem(f"duplicate requirement id '{requirement.id}' (first at line {seen[requirement.id]})",
-                                    doc.path, line, f"requirements[{index}].id",
-                                    "Requirement ids must be unique within a set."))
+            problems.append(
+                Problem(
+                    f"duplicate requirement id '{requirement.id}' (first at line {seen[requirement.id]})",
+                    doc.path,
+                    line,
+                    f"requirements[{index}].id",
+                    "Requirement ids must be unique within a set.",
+                )
+            )
         else:
             seen[requirement.id] = line or 0
 
@@ -131,12 +150,22 @@ def load_mappings(folder: Path, known_refs: set[str] | None = None) -> Mappings:
 def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Problem]) -> Mappings | None:
     domains_path = folder / DOMAINS_FILE
     if not folder.is_dir():
-        problems.append(Problem("mappings folder not found", folder,
-                                hint="Pass --mappings DIR, or create mappings/ with a domains.yaml."))
+        problems.append(
+            Problem(
+                "mappings folder not found",
+                folder,
+                hint="Pass --mappings DIR, or create mappings/ with a domains.yaml.",
+            )
+        )
         return None
     if not domains_path.exists():
-        problems.append(Problem("domains.yaml is missing", domains_path,
-                                hint="Copy mappings/domains.yaml from the qms-standards repository and edit it."))
+        problems.append(
+            Problem(
+                "domains.yaml is missing",
+                domains_path,
+                hint="Copy mappings/domains.yaml from the qms-standards repository and edit it.",
+            )
+        )
         return None
     domains_doc = read_yaml(domains_path, problems)
     domains = validate_document(domains_doc, DomainsFile, problems) if domains_doc else None
@@ -154,7 +183,14 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
 
 
 def _optional(path: Path, cls, problems: list[Problem]):  # type: ignore[no-untyped-def]
+    """An optional mappings file: absent, empty or only comments means "no entries"."""
     if not path.exists():
+        return cls(), None
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = "x"  # read_yaml reports it with its line
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         return cls(), None
     doc = read_yaml(path, problems)
     if doc is None:
@@ -164,22 +200,42 @@ def _optional(path: Path, cls, problems: list[Problem]):  # type: ignore[no-unty
     return validate_document(doc, cls, problems), doc
 
 
-def _check_unique(ids: list[str], doc: Document | None, loc: tuple[str, ...], key: str,
-                  problems: list[Problem]) -> None:
+def _check_unique(
+    ids: list[str], doc: Document | None, loc: tuple[str, ...], key: str, problems: list[Problem]
+) -> None:
     seen: set[str] = set()
     for index, value in enumerate(ids):
         if value in seen and doc is not None:
-            problems.append(Problem(f"duplicate {key} '{value}'", doc.path, doc.line_of((*loc, index, key)),
-                                    f"{loc[-1]}[{index}].{key}", "Ids must be unique."))
+            problems.append(
+                Problem(
+                    f"duplicate {key} '{value}'",
+                    doc.path,
+                    doc.line_of((*loc, index, key)),
+                    f"{loc[-1]}[{index}].{key}",
+                    "Ids must be unique.",
+                )
+            )
         seen.add(value)
 
 
-def _check_overrides(doc: Document, overrides: Overrides, known_refs: set[str] | None, domain_ids: set[str],
-                     lock_ids: set[str], problems: list[Problem]) -> None:
+def _check_overrides(
+    doc: Document,
+    overrides: Overrides,
+    known_refs: set[str] | None,
+    domain_ids: set[str],
+    lock_ids: set[str],
+    problems: list[Problem],
+) -> None:
     def unknown_ref(ref: str, loc: tuple[str | int, ...]) -> None:
-        problems.append(Problem(f"'{ref}' is not a requirement in the loaded standard sets", doc.path,
-                                doc.line_of(loc), _name(loc),
-                                "Write refs as <set-id>:<requirement-id>; `qms list` and `qms show` list them."))
+        problems.append(
+            Problem(
+                f"'{ref}' is not a requirement in the loaded standard sets",
+                doc.path,
+                doc.line_of(loc),
+                _name(loc),
+                "Write refs as <set-id>:<requirement-id>; `qms list` and `qms show` list them.",
+            )
+        )
 
     for key in ("must_link", "cannot_link"):
         for i, link in enumerate(getattr(overrides, key)):
@@ -191,13 +247,25 @@ def _check_overrides(doc: Document, overrides: Overrides, known_refs: set[str] |
             unknown_ref(exclusion.ref, ("exclude", i, "ref"))
     for i, item in enumerate(overrides.standards):
         if item.domain is not None and item.domain not in domain_ids:
-            problems.append(Problem(f"domain '{item.domain}' is not in domains.yaml", doc.path,
-                                    doc.line_of(("standards", i, "domain")), f"standards[{i}].domain",
-                                    f"Use one of: {', '.join(sorted(domain_ids))}."))
+            problems.append(
+                Problem(
+                    f"domain '{item.domain}' is not in domains.yaml",
+                    doc.path,
+                    doc.line_of(("standards", i, "domain")),
+                    f"standards[{i}].domain",
+                    f"Use one of: {', '.join(sorted(domain_ids))}.",
+                )
+            )
         if item.id not in lock_ids:
-            problems.append(Problem(f"standard '{item.id}' is not in ids.lock.yaml", doc.path,
-                                    doc.line_of(("standards", i, "id")), f"standards[{i}].id",
-                                    "Use an id from the last framework.yaml (run `qms consolidate` first)."))
+            problems.append(
+                Problem(
+                    f"standard '{item.id}' is not in ids.lock.yaml",
+                    doc.path,
+                    doc.line_of(("standards", i, "id")),
+                    f"standards[{i}].id",
+                    "Use an id from the last framework.yaml (run `qms consolidate` first).",
+                )
+            )
     _check_link_conflicts(doc, overrides, problems)
 
 
@@ -221,17 +289,28 @@ def _check_link_conflicts(doc: Document, overrides: Overrides, problems: list[Pr
         for a in range(len(refs)):
             for b in range(a + 1, len(refs)):
                 if find(refs[a]) == find(refs[b]):
-                    problems.append(Problem(
-                        f"cannot-link {refs[a]} / {refs[b]} contradicts must-link entries that join them",
-                        doc.path, doc.line_of(("cannot_link", i)), f"cannot_link[{i}]",
-                        "Remove the cannot-link, or the must-link that chains the two together."))
+                    problems.append(
+                        Problem(
+                            f"cannot-link {refs[a]} / {refs[b]} contradicts must-link entries that join them",
+                            doc.path,
+                            doc.line_of(("cannot_link", i)),
+                            f"cannot_link[{i}]",
+                            "Remove the cannot-link, or the must-link that chains the two together.",
+                        )
+                    )
     for key in ("must_link", "cannot_link"):
         for i, link in enumerate(getattr(overrides, key)):
             for j, ref in enumerate(link.refs):
                 if ref in excluded:
-                    problems.append(Problem(f"'{ref}' is excluded, so it cannot also be linked", doc.path,
-                                            doc.line_of((key, i, "refs", j)), f"{key}[{i}].refs[{j}]",
-                                            "Remove the link or the exclusion."))
+                    problems.append(
+                        Problem(
+                            f"'{ref}' is excluded, so it cannot also be linked",
+                            doc.path,
+                            doc.line_of((key, i, "refs", j)),
+                            f"{key}[{i}].refs[{j}]",
+                            "Remove the link or the exclusion.",
+                        )
+                    )
 
 
 def _name(loc: tuple[str | int, ...]) -> str:
@@ -255,9 +334,10 @@ def load_catalogue(standards: list[Path], mappings: Path | None) -> Catalogue:
 
 
 def is_mappings_path(path: Path) -> bool:
-    """True for a mappings folder (it holds domains.yaml) or one of the mapping files."""
+    """True for a mappings folder (it holds any of the mapping files) or one of the mapping files."""
     if path.is_dir():
-        return (path / DOMAINS_FILE).exists()
+        # Any mapping file, not only domains.yaml: a folder lacking it is reported so, not read as sets.
+        return any((path / name).exists() for name in MAPPING_FILES)
     return path.name in MAPPING_FILES
 
 
@@ -269,7 +349,9 @@ def load_framework(path: Path) -> Framework:
     """
     problems: list[Problem] = []
     if not path.exists():
-        raise FrameworkError("no such file", file=path, hint="Run `qms consolidate` to write out/framework.yaml.")
+        raise FrameworkError(
+            "no such file", file=path, hint="Run `qms consolidate` to write out/framework.yaml."
+        )
     doc = read_yaml(path, problems)
     framework = validate_document(doc, Framework, problems) if doc else None
     if problems or framework is None:

@@ -12,10 +12,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
+from .models import SET_ID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_EXPANDED_VALUES = 1_000_000
 
 
 @dataclass
@@ -38,10 +40,20 @@ class Document:
         return line
 
 
+def _key_matches(key: yaml.Node, part: str | int) -> bool:
+    """Whether `key` is the one pydantic calls `part`; it names a non-text key (1, null, a date) by repr."""
+    if key.value == part:
+        return True
+    if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:str":
+        return False
+    value = yaml.constructor.SafeConstructor().construct_object(key)
+    return bool(value == part) or repr(value) == part
+
+
 def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            if key.value == part or (isinstance(part, str) and str(key.value) == part):
+            if _key_matches(key, part):
                 return value
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         return node.value[part]
@@ -54,72 +66,226 @@ def _key_node(node: yaml.Node | None, loc: tuple[str | int, ...]) -> yaml.Node |
         node = _child(node, part)
     if isinstance(node, yaml.MappingNode):
         for key, _ in node.value:
-            if str(key.value) == str(loc[-1]):
+            if _key_matches(key, loc[-1]):
                 return key
     return None
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
-    """Parse one YAML file; append any problem (encoding, syntax, duplicate keys) and return None on failure."""
+    """Parse one YAML file; on failure append the problem (encoding, syntax, duplicate keys), return None."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(f"cannot read file: {exc.strerror}", path, hint="Check the path and permissions."))
+        problems.append(
+            Problem(f"cannot read file: {exc.strerror}", path, hint="Check the path and permissions.")
+        )
         return None
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(Problem(f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit", path,
-                                hint="Split it into smaller files; standard sets are text, not data dumps."))
+        problems.append(
+            Problem(
+                f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+                path,
+                hint="Split it into smaller files; standard sets are text, not data dumps.",
+            )
+        )
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", path, line,
-                                hint="Save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)."))
+        problems.append(
+            Problem(
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                path,
+                line,
+                hint="Save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8).",
+            )
+        )
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        problems.append(Problem("file holds NUL bytes: it looks binary, not YAML", path,
-                                text[: text.index("\x00")].count("\n") + 1, hint="Point qms at a YAML text file."))
+        problems.append(
+            Problem(
+                "file holds NUL bytes: it looks binary, not YAML",
+                path,
+                text[: text.index("\x00")].count("\n") + 1,
+                hint="Point qms at a YAML text file.",
+            )
+        )
         return None
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # inside the try: the reader rejects control characters right here
         node = loader.get_single_node()
         if node is None:
             problems.append(Problem("file is empty", path, 1, hint="Add the content or delete the file."))
             return None
+        if not _check_aliases(node, path, problems):
+            return None
         _check_duplicate_keys(node, path, problems)
-        data = loader.construct_document(node)
+        try:
+            data = loader.construct_document(node)
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError):
+            # PyYAML raises plain errors for a value its type cannot hold: 2024-02-30, !!int ''.
+            problems.append(_unreadable_value(node, path))
+            return None
+    except yaml.reader.ReaderError as exc:
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        problems.append(
+            Problem(
+                f"character U+{code:04X} is not allowed in YAML",
+                path,
+                text[: exc.position].count("\n") + 1,
+                hint="Remove the control character; save the file as plain UTF-8 text.",
+            )
+        )
+        return None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        hint = "Fix the YAML syntax at that line: check indentation (spaces, not tabs), colons and quotes."
-        if "\t" in text and "tab" in str(exc).lower():
-            hint = "YAML does not allow tab characters for indentation; replace them with spaces."
-        problems.append(Problem(f"invalid YAML: {what}", path, line, hint=hint))
+        problems.append(_syntax_problem(exc, text, path))
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(f"invalid YAML: {exc}", path, hint="Fix the YAML syntax."))
         return None
+    except RecursionError:
+        # PyYAML's composer recurses once per nesting level; a few hundred levels exhaust the stack.
+        line = loader.get_mark().line + 1 if loader is not None else None
+        problems.append(
+            Problem(
+                "values are nested too deeply",
+                path,
+                line,
+                hint="Standard sets nest three levels deep; check for runaway brackets.",
+            )
+        )
+        return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(path, data, node)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: Path) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    if mark is not None and exc.context_mark is not None and mark.index >= len(text):
+        # Unexpected end of the file (an unclosed quote or bracket): point at where it was opened.
+        mark = exc.context_mark
+    lines = text.splitlines()
+    line = min(mark.line + 1, max(len(lines), 1)) if mark is not None else None
+    context = exc.context
+    if context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+        context = f"{context} at line {exc.context_mark.line + 1},"
+    what = " ".join(x for x in (context, exc.problem) if x)
+    hint = "Fix the YAML syntax at that line: check indentation (spaces, not tabs), colons and quotes."
+    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in (exc.problem or ""):
+        hint = "Remove the tag (!!...): qms reads plain YAML values only."
+    if line is not None and line <= len(lines):
+        source = lines[line - 1]
+        if "\t" in source[: len(source) - len(source.lstrip())]:
+            hint = "YAML does not allow tab characters for indentation; replace them with spaces."
+    return Problem(f"invalid YAML: {what}", path, line, hint=hint)
+
+
+def _unreadable_value(node: yaml.Node, path: Path) -> Problem:
+    """Find the scalar that PyYAML could not construct, to name its line."""
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(current)
+            except Exception:  # whatever PyYAML raises, this is the culprit, and it is reported
+                kind = current.tag.rsplit(":", 1)[-1].replace("timestamp", "date")
+                return Problem(
+                    f"invalid YAML: {current.value!r} is not a valid {kind}",
+                    path,
+                    current.start_mark.line + 1,
+                    hint="Correct the value, or quote it to keep it as text.",
+                )
+        stack.extend(reversed(_children(current)))
+    return Problem(
+        "invalid YAML: a value cannot be read",
+        path,
+        node.start_mark.line + 1,
+        hint="Correct the value, or quote it to keep it as text.",
+    )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_aliases(node: yaml.Node, path: Path, problems: list[Problem]) -> bool:
+    """Reject an alias that contains itself, or aliases that expand to a huge document ("billion laughs").
+
+    Both would hang the loader: the node graph is walked once, counting each node's expanded size.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # nodes whose subtree is being walked: the ancestors of the current one
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, finished = stack.pop()
+        key = id(current)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(current))
+        elif key in open_nodes:
+            problems.append(
+                Problem(
+                    "an alias refers to a value that contains it (a recursive alias)",
+                    path,
+                    current.start_mark.line + 1,
+                    hint="Replace the alias (*name) with the value.",
+                )
+            )
+            return False
+        elif key not in sizes:
+            open_nodes.add(key)
+            stack.append((current, True))
+            stack.extend((child, False) for child in _children(current))
+    if sizes[id(node)] > MAX_EXPANDED_VALUES:
+        problems.append(
+            Problem(
+                f"aliases expand the file to {sizes[id(node)]:,} values, over the "
+                f"{MAX_EXPANDED_VALUES:,} limit",
+                path,
+                node.start_mark.line + 1,
+                hint="Write the values out rather than nesting aliases (*name).",
+            )
+        )
+        return False
+    return True
 
 
 def _check_duplicate_keys(node: yaml.Node, path: Path, problems: list[Problem]) -> None:
     stack = [node]
+    visited: set[int] = set()  # an aliased node is checked once, not once per alias
     while stack:
         current = stack.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
         if isinstance(current, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key, value in current.value:
                 name = str(key.value)
                 if name in seen:
-                    problems.append(Problem(f"duplicate key '{name}' (first at line {seen[name]})", path,
-                                            key.start_mark.line + 1, name,
-                                            hint="Keep one of the two; YAML would silently drop the first."))
+                    problems.append(
+                        Problem(
+                            f"duplicate key '{name}' (first at line {seen[name]})",
+                            path,
+                            key.start_mark.line + 1,
+                            name,
+                            hint="Keep one of the two; YAML would silently drop the first.",
+                        )
+                    )
                 else:
                     seen[name] = key.start_mark.line + 1
                 stack.append(value)
@@ -131,8 +297,14 @@ def validate_document(doc: Document, cls: type[M], problems: list[Problem]) -> M
     """Validate a document against a model; append one located problem per pydantic error."""
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__ if doc.data is not None else "nothing"
-        problems.append(Problem(f"expected a mapping of keys ({', '.join(cls.model_fields)}), found {kind}",
-                                doc.path, doc.line_of(()), hint="Start the file with 'key: value' lines."))
+        problems.append(
+            Problem(
+                f"expected a mapping of keys ({', '.join(cls.model_fields)}), found {kind}",
+                doc.path,
+                doc.line_of(()),
+                hint="Start the file with 'key: value' lines.",
+            )
+        )
         return None
     try:
         return cls.model_validate(doc.data)
@@ -153,24 +325,34 @@ def problem_from_error(doc: Document, cls: type[BaseModel], err: Any) -> Problem
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     field = _field_name(loc)
     kind = err["type"]
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):  # the problem is the key itself: point at its line
         key = _key_node(doc.node, loc)
         line = key.start_mark.line + 1 if key is not None else doc.line_of(loc)
+    else:
+        line = doc.line_of(loc)
+    if kind == "extra_forbidden":
         allowed = _allowed_keys(cls, loc[:-1])
-        hint = f"Remove '{loc[-1]}' or correct its spelling; allowed here: {', '.join(allowed)}." if allowed \
+        hint = (
+            f"Remove '{loc[-1]}' or correct its spelling; allowed here: {', '.join(allowed)}."
+            if allowed
             else f"Remove '{loc[-1]}'."
+        )
         return Problem(f"unknown key '{loc[-1]}'", doc.path, line, field, hint)
-    line = doc.line_of(loc)
     if kind == "missing":
-        return Problem(f"required field '{loc[-1]}' is missing", doc.path, line, field,
-                       f"Add '{loc[-1]}:' with a value to this entry.")
+        return Problem(
+            f"required field '{loc[-1]}' is missing",
+            doc.path,
+            line,
+            field,
+            f"Add '{loc[-1]}:' with a value to this entry.",
+        )
     value = err.get("input")
     shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
     if len(shown) > 60:
         shown = shown[:57] + "..."
     message = f"{err['msg'][0].lower()}{err['msg'][1:]} (got {shown})"
     hints = {
-        "string_type": "Put the value in quotes, e.g. version: \"2015\".",
+        "string_type": 'Put the value in quotes, e.g. version: "2015".',
         "int_type": "Write a whole number without quotes.",
         "int_parsing": "Write a whole number without quotes.",
         "bool_type": "Write true or false.",
@@ -181,12 +363,18 @@ def problem_from_error(doc: Document, cls: type[BaseModel], err: Any) -> Problem
         "too_short": "Add at least one entry.",
         "string_too_short": "Write a non-empty value.",
         "string_too_long": "Shorten the value.",
-        "string_pattern_mismatch": "Use lower-case letters, digits and hyphens (ids may not hold spaces or ':').",
+        "string_pattern_mismatch": "Use lower-case letters, digits and hyphens, e.g. iso-9001-2015.",
         "literal_error": "Use one of the values listed.",
         "less_than_equal": "Use a smaller number within the range.",
         "greater_than_equal": "Use a larger number within the range.",
+        "invalid_key": "Write field names as words; YAML reads 1, 1.5, null or a date as something else.",
     }
-    return Problem(message, doc.path, line, field, hints.get(kind, "Correct the value."))
+    hint = hints.get(kind, "Correct the value.")
+    if kind == "string_type" and (value is None or isinstance(value, dict | list)):
+        hint = "Write one text value after the colon (not a list, a mapping or nothing)."
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") != SET_ID_PATTERN:
+        hint = "Ids may not hold spaces or ':'; see the pattern above."  # set ids alone are kebab-case
+    return Problem(message, doc.path, line, field, hint)
 
 
 def _field_name(loc: tuple[str | int, ...]) -> str:

@@ -85,9 +85,19 @@ def consolidate(
     embedder = SentenceTransformerEmbedder(settings.model)
     cache = EmbeddingCache(default_cache_dir(), settings.model)
     with progress_bar("Embedding", quiet=quiet) as progress:
-        result = run(catalogue.sets, catalogue.mappings, settings, embedder, cache, name=name, version=version,
-                     progress=progress)
-    outputs: dict[Path, str | bytes] = {out / "framework.yaml": dump_model(result.framework, FRAMEWORK_HEADER)}
+        result = run(
+            catalogue.sets,
+            catalogue.mappings,
+            settings,
+            embedder,
+            cache,
+            name=name,
+            version=version,
+            progress=progress,
+        )
+    outputs: dict[Path, str | bytes] = {
+        out / "framework.yaml": dump_model(result.framework, FRAMEWORK_HEADER)
+    }
     carry = None
     if exports:
         from ..export.excel import render_tracker
@@ -127,7 +137,8 @@ def _render_summary(result, written: list[Path]) -> None:  # type: ignore[no-unt
     console.print(sets)
     spread = summary.by_set_count
     console.print(
-        f"{summary.requirements} requirements in ({summary.excluded} excluded) -> {summary.standards} standards; "
+        f"{summary.requirements} requirements in ({summary.excluded} excluded) -> "
+        f"{summary.standards} standards; "
         f"drawing on 1 set: {spread['1']}, 2 sets: {spread['2']}, 3+ sets: {spread['3+']}. "
         f"Risk: " + ", ".join(f"{k} {v}" for k, v in summary.per_rating.items()) + ". "
         f"Embedded {result.embedded} new text(s).",

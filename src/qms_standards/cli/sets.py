@@ -26,8 +26,9 @@ StandardsOption = Annotated[
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Standard set files or folders, and/or a mappings folder. "
-                       "Default: standards/ and mappings/."),
+        typer.Argument(
+            help="Standard set files or folders, and/or a mappings folder. Default: standards/ and mappings/."
+        ),
     ] = None,
 ) -> None:
     """Check standard sets and mappings; report every problem with file and line. Writes nothing."""
@@ -37,9 +38,11 @@ def validate(
     parts = [f"{len(catalogue.sets)} standard set(s)", f"{requirements} requirements"]
     if catalogue.mappings is not None:
         m = catalogue.mappings
-        parts.append(f"mappings: {len(m.domains)} domains, {len(m.overrides.must_link)} must-link, "
-                     f"{len(m.overrides.cannot_link)} cannot-link, {len(m.overrides.exclude)} excluded, "
-                     f"{len(m.lock.standards)} locked ids")
+        parts.append(
+            f"mappings: {len(m.domains)} domains, {len(m.overrides.must_link)} must-link, "
+            f"{len(m.overrides.cannot_link)} cannot-link, {len(m.overrides.exclude)} excluded, "
+            f"{len(m.lock.standards)} locked ids"
+        )
     console.print(f"[green]ok[/]: {escape('; '.join(parts))}", highlight=False, soft_wrap=True)
 
 
@@ -53,15 +56,22 @@ def list_sets(standards: StandardsOption = DEFAULT_STANDARDS) -> None:
     table.add_column("requirements", justify="right")
     for item in loaded:
         s = item.set
-        table.add_row(s.id, s.name, s.version, s.publisher, s.licence, s.text_is, str(len(s.requirements)))
+        table.add_row(
+            *(escape(v) for v in (s.id, s.name, s.version, s.publisher, s.licence, s.text_is)),
+            str(len(s.requirements)),
+        )
     table.add_section()
-    table.add_row("", f"{len(loaded)} sets", "", "", "", "", str(sum(len(i.set.requirements) for i in loaded)))
+    table.add_row(
+        "", f"{len(loaded)} sets", "", "", "", "", str(sum(len(i.set.requirements) for i in loaded))
+    )
     console.print(table)
 
 
 @app.command()
 def show(
-    ref: Annotated[str, typer.Argument(help="Requirement ref, <set-id>:<requirement-id>, e.g. iso-9001-2015:7.2.")],
+    ref: Annotated[
+        str, typer.Argument(help="Requirement ref, <set-id>:<requirement-id>, e.g. iso-9001-2015:7.2.")
+    ],
     standards: StandardsOption = DEFAULT_STANDARDS,
 ) -> None:
     """Show one requirement with its set's provenance."""
@@ -75,20 +85,34 @@ def show(
                 table = Table(show_header=False, title=escape(ref))
                 table.add_column(style="bold")
                 table.add_column(overflow="fold")
-                rows = [("title", requirement.title), ("text", requirement.text),
-                        ("section", requirement.section or ""), ("tags", ", ".join(requirement.tags)),
-                        ("severity", str(requirement.severity or "")),
-                        ("verified", "yes" if requirement.verified else "no (title not confirmed)"),
-                        ("set", f"{s.name} ({s.id})"), ("edition", s.version), ("publisher", s.publisher),
-                        ("licence", s.licence), ("text is", s.text_is),
-                        ("attribution", s.attribution or ""), ("url", requirement.url or s.url or ""),
-                        ("file", str(item.path))]
+                rows = [
+                    ("title", requirement.title),
+                    ("text", requirement.text),
+                    ("section", requirement.section or ""),
+                    ("tags", ", ".join(requirement.tags)),
+                    ("severity", str(requirement.severity or "")),
+                    ("verified", "yes" if requirement.verified else "no (title not confirmed)"),
+                    ("set", f"{s.name} ({s.id})"),
+                    ("edition", s.version),
+                    ("publisher", s.publisher),
+                    ("licence", s.licence),
+                    ("text is", s.text_is),
+                    ("attribution", s.attribution or ""),
+                    ("url", requirement.url or s.url or ""),
+                    ("file", str(item.path)),
+                ]
                 for key, value in rows:
                     if value:
                         table.add_row(key, escape(value))
                 console.print(table)
                 return
-        raise QmsError(f"set '{set_id}' has no requirement '{req_id}'", field="ref",
-                       hint=f"`qms list` shows the sets; requirement ids are in {item.path}.")
-    raise QmsError(f"no standard set '{set_id}' in {standards}", field="ref",
-                   hint="Write refs as <set-id>:<requirement-id>; `qms list` shows the set ids.")
+        raise QmsError(
+            f"set '{set_id}' has no requirement '{req_id}'",
+            field="ref",
+            hint=f"`qms list` shows the sets; requirement ids are in {item.path}.",
+        )
+    raise QmsError(
+        f"no standard set '{set_id}' in {standards}",
+        field="ref",
+        hint="Write refs as <set-id>:<requirement-id>; `qms list` shows the set ids.",
+    )
