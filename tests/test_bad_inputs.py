@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from conftest import DATA
 from qms_standards.cli import app
 from qms_standards.export.excel import render_tracker
 from qms_standards.load import load_framework
@@ -39,15 +39,17 @@ def _check(result, path: Path, line: int, field: str | None, message: str) -> No
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     where = f"{path}:{line}: " + (f"{field}: " if field else "")
-    assert any(line_.startswith(f"error: {where}") and message in line_ for line_ in result.output.splitlines()), (
-        result.output
-    )
+    assert any(
+        line_.startswith(f"error: {where}") and message in line_ for line_ in result.output.splitlines()
+    ), result.output
     assert "hint:" in result.output
 
 
 @pytest.mark.parametrize(("name", "line", "field", "message"), FRAMEWORKS)
 @pytest.mark.parametrize("command", ["diff", "export-markdown", "export-tracker"])
-def test_bad_framework(tmp_path: Path, command: str, name: str, line: int, field: str | None, message: str) -> None:
+def test_bad_framework(
+    tmp_path: Path, command: str, name: str, line: int, field: str | None, message: str
+) -> None:
     path = BAD / "frameworks" / name
     out = tmp_path / "out"
     args = {
@@ -63,7 +65,9 @@ def test_bad_framework(tmp_path: Path, command: str, name: str, line: int, field
 def test_bad_gold_file(tmp_path: Path, name: str, line: int, field: str, message: str) -> None:
     path = BAD / "gold" / name
     out = tmp_path / "clusters.json"
-    _check(runner.invoke(app, ["evaluate", str(path), "--clusters-out", str(out)]), path, line, field, message)
+    _check(
+        runner.invoke(app, ["evaluate", str(path), "--clusters-out", str(out)]), path, line, field, message
+    )
     assert not out.exists()
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MAPPINGS, STANDARDS, FakeEmbedder
-from engine_helpers import make_tree
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from conftest import MAPPINGS, STANDARDS, FakeEmbedder
+from engine_helpers import make_tree
 from qms_standards import files
 from qms_standards.cli import app
 from qms_standards.embedding import EmbeddingCache, embed_texts
@@ -30,33 +30,41 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _consolidate(standards: Path, mappings: Path, out: Path, *extra: str):
-    return runner.invoke(app, ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q",
-                               *extra])
+    return runner.invoke(
+        app, ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q", *extra]
+    )
 
 
 @pytest.mark.parametrize("victim", ["framework.yaml", "tracker.xlsx", "framework.md", "ids.lock.yaml"])
-def test_a_failure_while_writing_leaves_the_old_file_intact(tmp_path: Path, fake_model: None,
-                                                            monkeypatch: pytest.MonkeyPatch, victim: str) -> None:
+def test_a_failure_while_writing_leaves_the_old_file_intact(
+    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
     standards, mappings = make_tree(tmp_path)
     out = tmp_path / "out"
     assert _consolidate(standards, mappings, out).exit_code == 0
     target = (mappings if victim == "ids.lock.yaml" else out) / victim
     before = target.read_bytes()
-    (standards / "alpha.yaml").write_text((standards / "alpha.yaml").read_text().replace(
-        "Competence", "Competence of staff"))
+    (standards / "alpha.yaml").write_text(
+        (standards / "alpha.yaml").read_text().replace("Competence", "Competence of staff")
+    )
     real = files.write_atomic
 
     def failing(path: Path, data, **kwargs):  # type: ignore[no-untyped-def]
         if Path(path).name == victim:
+
             def boom(tmp: Path) -> None:
                 raise RuntimeError("killed mid-write")
+
             return real(path, data, before_replace=boom)
         return real(path, data, **kwargs)
 
     monkeypatch.setattr("qms_standards.cli.consolidate.write_atomic", failing)
     with pytest.raises(RuntimeError, match="killed mid-write"):
-        runner.invoke(app, ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q"],
-                      catch_exceptions=False)
+        runner.invoke(
+            app,
+            ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q"],
+            catch_exceptions=False,
+        )
     assert target.read_bytes() == before
     leftovers = [p.name for p in (*out.iterdir(), *mappings.iterdir()) if p.name.endswith(".tmp")]
     assert leftovers == []
@@ -91,8 +99,9 @@ def test_consolidate_carries_a_filled_tracker_across(tmp_path: Path, fake_model:
     assert (entry.status, entry.owner, entry.evidence) == ("Met", "Jit Olk", "Audit report 2026/14")
 
 
-def test_a_workbook_that_is_not_a_tracker_stops_consolidate_before_any_write(tmp_path: Path,
-                                                                             fake_model: None) -> None:
+def test_a_workbook_that_is_not_a_tracker_stops_consolidate_before_any_write(
+    tmp_path: Path, fake_model: None
+) -> None:
     from openpyxl import Workbook
 
     standards, mappings = make_tree(tmp_path)
@@ -148,13 +157,27 @@ def test_consolidate_is_byte_identical_across_processes_folders_and_hash_seeds(t
         shutil.copytree(STANDARDS, work / "standards")
         shutil.copytree(MAPPINGS, work / "mappings")
         (work / "mappings" / "ids.lock.yaml").unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONHASHSEED": seed, "QMS_CACHE_DIR": str(tmp_path / "cache"),
-               "HF_HUB_OFFLINE": "1"}
-        done = subprocess.run([sys.executable, "-m", "qms_standards", "consolidate", "-q"], cwd=work, env=env,
-                              capture_output=True, text=True, check=False)
+        env = {
+            **os.environ,
+            "PYTHONHASHSEED": seed,
+            "QMS_CACHE_DIR": str(tmp_path / "cache"),
+            "HF_HUB_OFFLINE": "1",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "qms_standards", "consolidate", "-q"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
-        outputs.append({name: (work / "out" / name).read_bytes()
-                        for name in ("framework.yaml", "framework.md", "tracker.xlsx")})
+        outputs.append(
+            {
+                name: (work / "out" / name).read_bytes()
+                for name in ("framework.yaml", "framework.md", "tracker.xlsx")
+            }
+        )
         outputs[-1]["ids.lock.yaml"] = (work / "mappings" / "ids.lock.yaml").read_bytes()
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between runs"

@@ -1,0 +1,259 @@
+"""`qms review` (list the decisions worth a person's time; apply them) and `qms explain REF`."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import QmsError
+from ..files import write_atomic
+from ..load import OVERRIDES_FILE, load_catalogue
+from ..models import Settings
+from ._app import app, console
+from .progress import progress_bar
+from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
+
+if TYPE_CHECKING:
+    from ..explain import Explanation, Neighbour
+    from ..framework import Consolidation
+    from ..load import Catalogue
+    from ..overrides_edit import AppliedReview
+    from ..review import ReviewRow
+
+StandardsOption = Annotated[
+    Path, typer.Option("--standards", "-s", help="Folder of standard set YAML files.")
+]
+MappingsOption = Annotated[
+    Path, typer.Option("--mappings", "-m", help="Folder with domains.yaml, overrides.yaml and ids.lock.yaml.")
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        help="The consolidation threshold to review against (as given to `qms consolidate`).",
+        min=0.0,
+        max=1.0,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+DEFAULT_LIMIT = 50
+
+
+def _consolidate(
+    standards: Path, mappings: Path, threshold: float | None, quiet: bool
+) -> tuple[Catalogue, Consolidation]:
+    """Run the engine as `qms consolidate` does, writing nothing (the id lock included)."""
+    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
+    from ..framework import consolidate
+
+    settings = Settings() if threshold is None else Settings(threshold=threshold)
+    catalogue = load_catalogue([standards], mappings)
+    assert catalogue.mappings is not None
+    with progress_bar("Embedding", quiet=quiet) as progress:
+        result = consolidate(
+            catalogue.sets,
+            catalogue.mappings,
+            settings,
+            SentenceTransformerEmbedder(settings.model),
+            EmbeddingCache(default_cache_dir(), settings.model),
+            progress=progress,
+        )
+    return catalogue, result
+
+
+@app.command()
+def review(
+    standards: StandardsOption = DEFAULT_STANDARDS,
+    mappings: MappingsOption = DEFAULT_MAPPINGS,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the review workbook (.xlsx).")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the rows as Markdown instead.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help=f"At most this many rows (default {DEFAULT_LIMIT}).", min=1)
+    ] = None,
+    threshold: ThresholdOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite a workbook at --out holding unapplied decisions.")
+    ] = False,
+    apply: Annotated[
+        Path | None,
+        typer.Option(help="Read a filled review workbook and write its decisions to overrides.yaml."),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Who decided, for rows whose By cell is empty.")] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Date recorded with applied decisions (default: today).")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """List the pairs worth a person's decision, most uncertain first; or --apply a filled workbook."""
+    if apply is not None:
+        given = [
+            name
+            for name, value in (
+                ("--out", out),
+                ("--markdown", markdown),
+                ("--limit", limit),
+                ("--threshold", threshold),
+            )
+            if value is not None
+        ]
+        if given or force:
+            raise QmsError(
+                f"--apply cannot be combined with {(given or ['--force'])[0]}",
+                field="--apply",
+                hint="Apply a workbook in one run; list new rows in another.",
+            )
+        _apply(apply, standards, mappings, by, date or Date.today().isoformat())
+        return
+    if by is not None or date is not None:
+        raise QmsError(
+            "--by and --date go with --apply",
+            field="--by" if by is not None else "--date",
+            hint="Record who decided in the workbook's By column, or pass --by with --apply.",
+        )
+    if out is not None and markdown is not None:
+        raise QmsError(
+            "--out and --markdown cannot be used together",
+            field="--markdown",
+            hint="Write the workbook (to decide in) or the Markdown (to read), one per run.",
+        )
+    from ..review import render_review_markdown, render_review_xlsx, review_candidates
+
+    catalogue, result = _consolidate(standards, mappings, threshold, quiet)
+    assert catalogue.mappings is not None
+    if out is not None and not force:
+        from ..overrides_edit import check_review_overwrite
+
+        check_review_overwrite(out, catalogue.mappings.overrides, catalogue.refs())
+    rows = review_candidates(result, catalogue.mappings.overrides, limit or DEFAULT_LIMIT)
+    if out is not None:
+        write_atomic(out, render_review_xlsx(rows))
+    elif markdown is not None:
+        write_atomic(markdown, render_review_markdown(rows))
+    _render_rows(rows)
+    for path in (p for p in (out, markdown) if p is not None):
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _render_rows(rows: list[ReviewRow]) -> None:
+    table = Table(title=f"{len(rows)} pair(s) to review, most uncertain first")
+    for column in ("#", "kind", "ref A", "ref B", "score", "same standard now", "why listed"):
+        table.add_column(column, justify="right" if column in ("#", "score") else "left", overflow="fold")
+    for r in rows:
+        now = f"yes {r.standard_a}" if r.together else f"no {r.standard_a} / {r.standard_b}"
+        table.add_row(
+            str(r.rank), r.kind, escape(r.ref_a), escape(r.ref_b), f"{r.score:.3f}", now, escape(r.why)
+        )
+    console.print(table)
+
+
+def _apply(workbook: Path, standards: Path, mappings: Path, by: str | None, today: str) -> None:
+    from ..overrides_edit import apply_review
+
+    refs = load_catalogue([standards], None).refs()
+    result = apply_review(workbook, mappings, refs, by=by, date=today)
+    path = mappings / OVERRIDES_FILE
+    if result.text is not None:
+        write_atomic(path, result.text)
+    _render_applied(result)
+    console.print(
+        f"wrote {path}" if result.text is not None else f"{path} unchanged", highlight=False, soft_wrap=True
+    )
+
+
+def _render_applied(result: AppliedReview) -> None:
+    summary = Table(title="Review applied")
+    summary.add_column("result")
+    summary.add_column("decisions", justify="right")
+    for outcome in ("added must-link", "added cannot-link", "skipped", "already present"):
+        summary.add_row(outcome, str(result.count(outcome)))
+    console.print(summary)
+    added = [o for o in result.outcomes if o.result.startswith("added")]
+    if added:
+        table = Table(title="Added to overrides.yaml")
+        for column in ("cell", "entry", "refs"):
+            table.add_column(column, overflow="fold")
+        for o in added:
+            table.add_row(o.cell, o.result.removeprefix("added "), escape(f"{o.ref_a}, {o.ref_b}"))
+        console.print(table)
+
+
+@app.command()
+def explain(
+    ref: Annotated[str, typer.Argument(help="Requirement ref, <set-id>:<requirement-id>.")],
+    standards: StandardsOption = DEFAULT_STANDARDS,
+    mappings: MappingsOption = DEFAULT_MAPPINGS,
+    neighbours: Annotated[int, typer.Option(help="How many nearest neighbours to show.", min=1)] = 5,
+    threshold: ThresholdOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Explain why a requirement sits where it is: its standard, neighbours, overrides and fellow members."""
+    from ..explain import explain as explain_ref
+
+    catalogue, result = _consolidate(standards, mappings, threshold, quiet)
+    assert catalogue.mappings is not None
+    _render_explanation(explain_ref(result, catalogue.mappings.overrides, ref, neighbours))
+
+
+def _render_explanation(e: Explanation) -> None:
+    head = Table(show_header=False, title=escape(e.ref))
+    head.add_column(style="bold")
+    head.add_column(overflow="fold")
+    if e.standard is None:
+        head.add_row("standard", "none: excluded by overrides.yaml")
+    else:
+        head.add_row("text", escape(e.text))
+        head.add_row("standard", escape(f"{e.standard} {e.standard_title} (domain {e.domain})"))
+        cohesion = (
+            "alone in its standard" if e.cohesion is None else f"{e.cohesion:.3f} mean score to the members"
+        )
+        head.add_row("cohesion", f"{cohesion}; threshold {e.threshold:.2f}")
+    console.print(head)
+    if e.standard is not None:
+        console.print(_score_table(f"Nearest {len(e.neighbours)} requirement(s)", e.neighbours, True))
+        console.print(
+            _score_table(f"Other members of {e.standard}", e.members, False)
+            if e.members
+            else f"No other members in {e.standard}."
+        )
+    if e.constraints:
+        table = Table(title="Overrides naming it")
+        for column in ("kind", "refs", "reason", "by", "date"):
+            table.add_column(column, overflow="fold")
+        for c in e.constraints:
+            table.add_row(
+                c.kind, escape(", ".join(c.refs)), escape(c.reason or ""), escape(c.by or ""), c.date or ""
+            )
+        console.print(table)
+    else:
+        console.print(f"No overrides name {escape(e.ref)}.", highlight=False)
+
+
+def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool) -> Table:
+    table = Table(title=title)
+    columns = [
+        "ref",
+        *(["standard"] if with_standard else []),
+        "score",
+        "cosine",
+        "fuzzy",
+        "title ratio",
+        "structure",
+    ]
+    for column in columns:
+        table.add_column(
+            column, justify="left" if column in ("ref", "standard") else "right", overflow="fold"
+        )
+    for n in rows:
+        standard = [n.standard + (" (same)" if n.same_standard else "")] if with_standard else []
+        table.add_row(
+            escape(n.ref),
+            *standard,
+            *(f"{x:.3f}" for x in (n.score, n.cosine, n.fuzzy, n.title_ratio, n.structure)),
+        )
+    return table
