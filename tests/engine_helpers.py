@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 from conftest import DATA, MAPPINGS, FakeEmbedder
-
 from qms_standards.framework import Consolidation, consolidate
 from qms_standards.load import load_catalogue
 from qms_standards.models import Settings

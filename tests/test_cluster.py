@@ -75,19 +75,28 @@ def test_target_stops_when_constraints_forbid_more_merges() -> None:
 
 def test_unscored_pairs_count_as_zero() -> None:
     # 0~1 strong, 2 only linked to 0: average of (0.9 + 0 missing) / 2 = 0.45 < 0.5.
-    assert cluster_requirements(3, [(0, 1, 0.9), (0, 2, 0.9)], threshold=0.5) in ([[0, 1], [2]], [[0, 2], [1]])
+    assert cluster_requirements(3, [(0, 1, 0.9), (0, 2, 0.9)], threshold=0.5) in (
+        [[0, 1], [2]],
+        [[0, 2], [1]],
+    )
     assert cluster_requirements(3, [(0, 1, 0.95), (0, 2, 0.9)], threshold=0.5) == [[0, 1], [2]]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=1, max_value=9), st.integers(min_value=0, max_value=10_000),
-       st.floats(min_value=0.0, max_value=1.0))
+@given(
+    st.integers(min_value=1, max_value=9),
+    st.integers(min_value=0, max_value=10_000),
+    st.floats(min_value=0.0, max_value=1.0),
+)
 def test_every_item_lands_in_exactly_one_cluster(n: int, seed: int, threshold: float) -> None:
     rnd = random.Random(seed)
     pairs = [(i, j, rnd.random()) for i, j in itertools.combinations(range(n), 2) if rnd.random() < 0.7]
     must = [list(rnd.sample(range(n), 2))] if n >= 2 and rnd.random() < 0.5 else []
-    cannot = [(a, b) for a, b in itertools.combinations(range(n), 2) if rnd.random() < 0.2
-              and not any(a in g and b in g for g in must)]
+    cannot = [
+        (a, b)
+        for a, b in itertools.combinations(range(n), 2)
+        if rnd.random() < 0.2 and not any(a in g and b in g for g in must)
+    ]
     clusters = cluster_requirements(n, pairs, threshold=threshold, must_link=must, cannot_link=cannot)
     members = sorted(k for c in clusters for k in c)
     assert members == list(range(n))

@@ -2,10 +2,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import MAPPINGS, STANDARDS, FakeEmbedder
-from engine_helpers import make_tree
 from typer.testing import CliRunner
 
+from conftest import MAPPINGS, STANDARDS, FakeEmbedder
+from engine_helpers import make_tree
 from qms_standards.cli import app
 from qms_standards.load import load_framework, load_standard_sets
 from qms_standards.models import flatten
@@ -19,8 +19,22 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _consolidate(standards: Path, mappings: Path, out: Path, *extra: str):
-    return runner.invoke(app, ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q",
-                               "--no-exports", *extra], catch_exceptions=False)
+    return runner.invoke(
+        app,
+        [
+            "consolidate",
+            "-s",
+            str(standards),
+            "-m",
+            str(mappings),
+            "-o",
+            str(out),
+            "-q",
+            "--no-exports",
+            *extra,
+        ],
+        catch_exceptions=False,
+    )
 
 
 def test_consolidate_writes_framework_and_lock(tmp_path: Path, fake_model: None) -> None:
@@ -38,7 +52,9 @@ def test_consolidate_twice_is_byte_identical(tmp_path: Path, fake_model: None) -
     standards, mappings = make_tree(tmp_path)
     _consolidate(standards, mappings, tmp_path / "a")
     _consolidate(standards, mappings, tmp_path / "b")
-    assert (tmp_path / "a" / "framework.yaml").read_bytes() == (tmp_path / "b" / "framework.yaml").read_bytes()
+    assert (tmp_path / "a" / "framework.yaml").read_bytes() == (
+        tmp_path / "b" / "framework.yaml"
+    ).read_bytes()
 
 
 def test_target_and_threshold_are_exclusive(tmp_path: Path, fake_model: None) -> None:
@@ -54,7 +70,10 @@ def test_bad_mappings_ref_is_exit_2_and_writes_nothing(tmp_path: Path, fake_mode
     (mappings / "overrides.yaml").write_text("must_link:\n  - refs: [alpha-2020:7.2, nope:1]\n")
     result = _consolidate(standards, mappings, tmp_path / "out")
     assert result.exit_code == 2
-    assert f"{mappings / 'overrides.yaml'}:2: must_link[0].refs[1]: 'nope:1' is not a requirement" in result.output
+    assert (
+        f"{mappings / 'overrides.yaml'}:2: must_link[0].refs[1]: 'nope:1' is not a requirement"
+        in result.output
+    )
     assert not (tmp_path / "out" / "framework.yaml").exists()
     assert not (mappings / "ids.lock.yaml").exists()
 
@@ -66,8 +85,11 @@ def test_shipped_standards_give_a_framework_of_goshs_shape(tmp_path: Path) -> No
 
     mappings = tmp_path / "mappings"
     shutil.copytree(MAPPINGS, mappings)
-    result = runner.invoke(app, ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o",
-                                 str(tmp_path / "out"), "-q"], catch_exceptions=False)
+    result = runner.invoke(
+        app,
+        ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o", str(tmp_path / "out"), "-q"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     framework = load_framework(tmp_path / "out" / "framework.yaml")
     assert 50 <= len(framework.standards) <= 65

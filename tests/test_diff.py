@@ -351,7 +351,7 @@ def test_parse_fail_on() -> None:
 def test_every_kind_is_described_and_mirrors_pair_up() -> None:
     assert list(KIND_DESCRIPTIONS) == list(KINDS)
     assert all(MIRROR_KINDS[MIRROR_KINDS[k]] == k for k in MIRROR_KINDS)
-    docs = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")
+    docs = (ROOT / "README.md").read_text(encoding="utf-8")
     assert all(f"| `{kind}` |" in docs for kind in KINDS)
 
 

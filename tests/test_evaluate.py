@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED_EVAL
 
+from conftest import SHARED_EVAL
 from qms_standards.errors import GoldError
 from qms_standards.evaluate import evaluate_clusters, load_gold
 
@@ -12,7 +12,8 @@ GOLD = {
     "name": "tiny",
     "requirements": [
         {"id": f"{s}:{n}", "set": s, "ref_id": str(n), "text": f"Requirement {s} {n}"}
-        for s in ("a", "b") for n in (1, 2, 3)
+        for s in ("a", "b")
+        for n in (1, 2, 3)
     ],
     "gold_pairs": [["a:1", "b:1", "equal"], ["a:2", "b:2", "subset"], ["a:3", "b:3", "intersect"]],
 }
@@ -67,11 +68,13 @@ def test_calibrated_defaults_beat_the_baselines_on_the_gold_crosswalk(tmp_path: 
     if not gold.exists():
         pytest.skip(f"gold crosswalk not found at {gold}")
     clusters = tmp_path / "clusters.json"
-    result = CliRunner().invoke(app, ["evaluate", str(gold), "--json", "--clusters-out", str(clusters)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, ["evaluate", str(gold), "--json", "--clusters-out", str(clusters)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["evaluation"]
     # Baselines (shared/eval/README.md): identical titles 0.77, tuned MiniLM + average linkage 0.85.
     assert scores["pairwise"]["strict"]["f1"] >= 0.9
     assert sorted(r for c in json.loads(clusters.read_text()) for r in c) == sorted(
-        r["id"] for r in yaml.safe_load(gold.read_text())["requirements"])
+        r["id"] for r in yaml.safe_load(gold.read_text())["requirements"]
+    )

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from engine_helpers import make_tree, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine_helpers import make_tree, run
 from qms_standards.files import dump_model
 from qms_standards.framework import assign_ids, check_traceability, to_items
 from qms_standards.load import load_standard_sets
@@ -54,7 +54,15 @@ def test_standard_fields_follow_the_documented_rules(tmp_path: Path) -> None:
 
 def test_rating_bands() -> None:
     assert [rating(s) for s in (1, 3, 4, 6, 8, 12, 15, 25)] == [
-        "low", "low", "moderate", "moderate", "high", "high", "extreme", "extreme"]
+        "low",
+        "low",
+        "moderate",
+        "moderate",
+        "high",
+        "high",
+        "extreme",
+        "extreme",
+    ]
 
 
 def test_output_is_byte_identical_and_ids_stable_across_runs(tmp_path: Path) -> None:
@@ -70,9 +78,20 @@ def test_ids_survive_a_new_set(tmp_path: Path) -> None:
     standards, mappings = make_tree(tmp_path)
     first = run(standards, mappings)
     (mappings / "ids.lock.yaml").write_text(dump_model(first.lock))
-    (standards / "delta.yaml").write_text(yaml.safe_dump({
-        "id": "delta-2025", "name": "Delta", "publisher": "Test", "version": "1", "licence": "Test",
-        "requirements": [{"id": "1", "title": "Consent", "text": "Ask people for consent before care."}]}))
+    (standards / "delta.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "id": "delta-2025",
+                "name": "Delta",
+                "publisher": "Test",
+                "version": "1",
+                "licence": "Test",
+                "requirements": [
+                    {"id": "1", "title": "Consent", "text": "Ask people for consent before care."}
+                ],
+            }
+        )
+    )
     second = run(standards, mappings)
     before = {s.id: {x.ref for x in s.sources} for s in first.framework.standards}
     after = {s.id: {x.ref for x in s.sources} for s in second.framework.standards}
@@ -83,8 +102,13 @@ def test_ids_survive_a_new_set(tmp_path: Path) -> None:
 
 
 def test_assign_ids_is_one_to_one_and_retires_lost_ids() -> None:
-    lock = IdsLock(standards=(LockEntry(id="QS-001", refs=("a:1", "b:1")), LockEntry(id="QS-002", refs=("a:2",)),
-                              LockEntry(id="QS-003", refs=("a:3",))))
+    lock = IdsLock(
+        standards=(
+            LockEntry(id="QS-001", refs=("a:1", "b:1")),
+            LockEntry(id="QS-002", refs=("a:2",)),
+            LockEntry(id="QS-003", refs=("a:3",)),
+        )
+    )
     ids, new_lock = assign_ids([["a:1"], ["b:1", "a:2"], ["c:9"]], lock)
     assert ids == ["QS-001", "QS-002", "QS-004"]
     assert new_lock.retired == ("QS-003",)
@@ -96,22 +120,42 @@ def test_overrides_and_exclusions_apply(tmp_path: Path) -> None:
     standards, mappings = make_tree(tmp_path)
     first = run(standards, mappings)
     (mappings / "ids.lock.yaml").write_text(dump_model(first.lock))
-    target = next(s for s in first.framework.standards if any(x.ref == "gamma-2024:caring/kindness"
-                                                              for x in s.sources))
-    (mappings / "overrides.yaml").write_text(yaml.safe_dump({
-        "exclude": [{"ref": "alpha-2020:4.1", "reason": "Covered by the trust's strategy"}],
-        "cannot_link": [{"refs": ["alpha-2020:7.2", "beta-2023:7.2"], "reason": "test"}],
-        "standards": [{"id": target.id, "title": "Compassionate care", "domain": "D3", "severity": 5,
-                       "likelihood": 4, "qms_component": "assurance"}],
-    }, sort_keys=False))
+    target = next(
+        s for s in first.framework.standards if any(x.ref == "gamma-2024:caring/kindness" for x in s.sources)
+    )
+    (mappings / "overrides.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "exclude": [{"ref": "alpha-2020:4.1", "reason": "Covered by the trust's strategy"}],
+                "cannot_link": [{"refs": ["alpha-2020:7.2", "beta-2023:7.2"], "reason": "test"}],
+                "standards": [
+                    {
+                        "id": target.id,
+                        "title": "Compassionate care",
+                        "domain": "D3",
+                        "severity": 5,
+                        "likelihood": 4,
+                        "qms_component": "assurance",
+                    }
+                ],
+            },
+            sort_keys=False,
+        )
+    )
     framework = run(standards, mappings).framework
-    assert [(e.ref, e.reason) for e in framework.excluded] == [("alpha-2020:4.1", "Covered by the trust's strategy")]
+    assert [(e.ref, e.reason) for e in framework.excluded] == [
+        ("alpha-2020:4.1", "Covered by the trust's strategy")
+    ]
     home = {s.ref: st_.id for st_ in framework.standards for s in st_.sources}
     assert "alpha-2020:4.1" not in home
     assert home["alpha-2020:7.2"] != home["beta-2023:7.2"]
     changed = next(s for s in framework.standards if s.id == target.id)
     assert (changed.title, changed.domain, changed.risk.score, changed.qms_component) == (
-        "Compassionate care", "D3", 20, "assurance")
+        "Compassionate care",
+        "D3",
+        20,
+        "assurance",
+    )
     check_traceability(framework, _refs(standards))
 
 
@@ -120,23 +164,56 @@ def test_target_gives_that_many_standards(tmp_path: Path) -> None:
     assert len(run(standards, mappings, Settings(target=4)).framework.standards) == 4
 
 
-_WORDS = ["staff", "training", "infection", "risk", "policy", "audit", "records", "consent", "safety", "learning"]
+_WORDS = [
+    "staff",
+    "training",
+    "infection",
+    "risk",
+    "policy",
+    "audit",
+    "records",
+    "consent",
+    "safety",
+    "learning",
+]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3),
-                                   st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6)),
-                         min_size=1, max_size=6), min_size=1, max_size=3),
-       st.floats(min_value=0.1, max_value=0.95))
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3),
+                st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6),
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.floats(min_value=0.1, max_value=0.95),
+)
 def test_traceability_invariant_on_random_inputs(tmp_path_factory, sets, threshold) -> None:
     root = tmp_path_factory.mktemp("random")
     folder = root / "sets"
     folder.mkdir()
     for n, requirements in enumerate(sets):
-        (folder / f"s{n}.yaml").write_text(yaml.safe_dump({
-            "id": f"set-{n}", "name": f"Set {n}", "publisher": "Test", "version": "1", "licence": "Test",
-            "requirements": [{"id": str(k + 1), "title": " ".join(t), "text": " ".join(x)}
-                             for k, (t, x) in enumerate(requirements)]}))
+        (folder / f"s{n}.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "id": f"set-{n}",
+                    "name": f"Set {n}",
+                    "publisher": "Test",
+                    "version": "1",
+                    "licence": "Test",
+                    "requirements": [
+                        {"id": str(k + 1), "title": " ".join(t), "text": " ".join(x)}
+                        for k, (t, x) in enumerate(requirements)
+                    ],
+                }
+            )
+        )
     standards, mappings = make_tree(root / "tree", folder)
     framework = run(standards, mappings, Settings(threshold=threshold)).framework
     check_traceability(framework, _refs(standards))

@@ -10,16 +10,23 @@ def _item(ref: str, title: str, text: str) -> Item:
 
 
 def test_normalise_folds_case_punctuation_accents_and_british_spelling() -> None:
-    assert normalise("Clock  Synchronisation — Organisation's café!") == "clock synchronization organization s cafe"
+    assert (
+        normalise("Clock  Synchronisation — Organisation's café!")
+        == "clock synchronization organization s cafe"
+    )
     assert normalise("Organized") == normalise("organised")
 
 
 def test_corresponding_sets_need_alike_titles_on_shared_numbers() -> None:
     items = [
-        _item("a:4.1", "Context of the organization", ""), _item("b:4.1", "Context of the organization", ""),
-        _item("a:5.2", "Quality policy", ""), _item("b:5.2", "Healthcare quality policy", ""),
-        _item("a:7.2", "Competence", ""), _item("b:7.2", "Competence", ""),
-        _item("c:4.1", "Integrated", ""), _item("c:5.2", "Leadership and commitment", ""),
+        _item("a:4.1", "Context of the organization", ""),
+        _item("b:4.1", "Context of the organization", ""),
+        _item("a:5.2", "Quality policy", ""),
+        _item("b:5.2", "Healthcare quality policy", ""),
+        _item("a:7.2", "Competence", ""),
+        _item("b:7.2", "Competence", ""),
+        _item("c:4.1", "Integrated", ""),
+        _item("c:5.2", "Leadership and commitment", ""),
         _item("c:7.2", "Risk criteria", ""),
     ]
     assert corresponding_sets(items) == {("a", "b")}
@@ -27,9 +34,12 @@ def test_corresponding_sets_need_alike_titles_on_shared_numbers() -> None:
 
 def test_score_blends_signals_and_same_clause_bonus_applies_only_to_corresponding_sets(fake_embedder) -> None:
     items = [
-        _item("a:4.1", "Context of the organization", "Issues."), _item("b:4.1", "Context of the organization", "Issues."),
-        _item("a:5.2", "Quality policy", "Policy."), _item("b:5.2", "Healthcare quality policy", "Policy."),
-        _item("a:7.2", "Competence", "Skills."), _item("b:7.2", "Competence", "Skills."),
+        _item("a:4.1", "Context of the organization", "Issues."),
+        _item("b:4.1", "Context of the organization", "Issues."),
+        _item("a:5.2", "Quality policy", "Policy."),
+        _item("b:5.2", "Healthcare quality policy", "Policy."),
+        _item("a:7.2", "Competence", "Skills."),
+        _item("b:7.2", "Competence", "Skills."),
     ]
     vectors = fake_embedder.encode([i.text for i in items])
     titles = fake_embedder.encode([i.title for i in items])
@@ -45,8 +55,11 @@ def test_score_blends_signals_and_same_clause_bonus_applies_only_to_correspondin
 
 
 def test_same_set_pairs_are_damped(fake_embedder) -> None:
-    items = [_item("a:1", "Competence", "Skills."), _item("a:2", "Competence", "Skills."),
-             _item("b:1", "Competence", "Skills.")]
+    items = [
+        _item("a:1", "Competence", "Skills."),
+        _item("a:2", "Competence", "Skills."),
+        _item("b:1", "Competence", "Skills."),
+    ]
     vectors = fake_embedder.encode([i.text for i in items])
     titles = fake_embedder.encode([i.title for i in items])
     scores = score_pairs(items, vectors, titles, Settings(mutual_bonus=0.0, same_set_factor=0.5))
@@ -57,8 +70,10 @@ def test_same_set_pairs_are_damped(fake_embedder) -> None:
 def test_nearest_neighbour_path_scores_the_same_pairs_the_same(fake_embedder) -> None:
     words = ["staff", "training", "infection", "risk", "policy", "audit", "records", "consent", "safety"]
     rng = np.random.default_rng(7)
-    items = [_item(f"{'ab'[k % 2]}:{k}", " ".join(rng.choice(words, 2)), " ".join(rng.choice(words, 5)))
-             for k in range(40)]
+    items = [
+        _item(f"{'ab'[k % 2]}:{k}", " ".join(rng.choice(words, 2)), " ".join(rng.choice(words, 5)))
+        for k in range(40)
+    ]
     vectors = fake_embedder.encode([i.text for i in items])
     titles = fake_embedder.encode([i.title for i in items])
     exact = score_pairs(items, vectors, titles, Settings(mutual_bonus=0.0)).as_dict()

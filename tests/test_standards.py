@@ -1,5 +1,5 @@
 """The shipped standards library: counts against each source's published structure, tags, severities,
-licences and provenance. See docs/standards.md for the rules these tests hold the YAML to."""
+licences and provenance. The README ("The standards library") gives the rules these tests hold the YAML to."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ NHS_IMPACT_COMPONENTS = {  # component tag -> bullets published on its england.n
     "improvement-capability-capacity": 7,
     "improvement-management-systems": None,  # bullets not found: paraphrased, verified: false
 }
-# The closed tag vocabulary documented in docs/standards.md.
+# The closed tag vocabulary documented in the README ("The standards library").
 # CQC key questions add caring, responsive and well-led ("safe" and "effective" are STEEEP words too).
 TAG_VOCABULARY = {
     *QMS_COMPONENTS,

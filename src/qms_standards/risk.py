@@ -29,6 +29,6 @@ def assess_risk(severity: int, likelihood: int, weight: float) -> Risk:
 
 
 def normalise_weights(scores: list[int]) -> list[float]:
-    """score / sum of scores, rounded to 4 places (stable text in YAML)."""
+    """Score / sum of scores, rounded to 4 places (stable text in YAML)."""
     total = sum(scores)
     return [round(s / total, 4) if total else 0.0 for s in scores]

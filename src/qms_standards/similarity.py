@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from .embedding import Embedder, EmbeddingCache, Progress, embed_texts
 from .models import Settings
 
 _CLAUSE = re.compile(r"^([A-Z]\.)?\d+(\.\d+)*$")
+_DOT_CHUNK = 16_384  # pairs per step of a row-wise dot product: 16k x 384 float32 is 25 MB
 _BRITISH = re.compile(r"\b(\w{2,})is(ation|ations|e|ed|es|ing)\b")
 
 
@@ -64,7 +66,7 @@ class PairScores:
 
     def as_dict(self) -> dict[tuple[int, int], float]:
         """Score by (i, j)."""
-        return {(int(a), int(b)): float(s) for a, b, s in zip(self.i, self.j, self.score, strict=True)}
+        return dict(zip(zip(self.i.tolist(), self.j.tolist(), strict=True), self.score.tolist(), strict=True))
 
 
 def score_pairs(
@@ -86,7 +88,7 @@ def score_pairs(
         exact = True
     else:
         i, j, cosine = _nearest_pairs(vectors, settings.neighbours)
-        title_cosine = np.einsum("ij,ij->i", title_vectors[i], title_vectors[j]).astype(np.float64)
+        title_cosine = _pair_dots(title_vectors, i, j)
         exact = False
     texts = [normalise(it.text) for it in items]
     titles = [normalise(it.title) for it in items]
@@ -97,9 +99,8 @@ def score_pairs(
     structure = settings.clause_bonus * _same_clause(items, i, j, title)
     structure = structure + settings.mutual_bonus * _mutual_best(items, i, j, base)
     score = np.clip(base + structure, 0.0, 1.0)
-    same_set = np.array(
-        [items[a].set_id == items[b].set_id for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=bool
-    )
+    sets = _set_codes(items)
+    same_set = sets[i] == sets[j]
     # A set is written so that its own requirements differ: a same-set pair needs stronger evidence.
     score = np.where(same_set, score * settings.same_set_factor, score)
     return PairScores(
@@ -107,14 +108,32 @@ def score_pairs(
     )
 
 
-def _pair_ratio(strings: list[str], i: np.ndarray, j: np.ndarray, scorer, exact: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _pair_ratio(
+    strings: list[str], i: np.ndarray, j: np.ndarray, scorer: Callable[..., float], exact: bool
+) -> np.ndarray:
     if exact and len(strings) > 1:
         matrix = process.cdist(strings, strings, scorer=scorer, dtype=np.float32, workers=-1)
         return matrix[i, j].astype(np.float64) / 100.0
-    return (
-        np.array([scorer(strings[a], strings[b]) for a, b in zip(i, j, strict=True)], dtype=np.float64)
-        / 100.0
-    )
+    if not len(i):
+        return np.zeros(0)
+    # Only the candidate pairs, element by element in C; float32 as above, so both paths score a pair alike.
+    left, right = [strings[a] for a in i.tolist()], [strings[b] for b in j.tolist()]
+    return process.cpdist(left, right, scorer=scorer, dtype=np.float32, workers=-1).astype(np.float64) / 100.0
+
+
+def _pair_dots(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """vectors[i] . vectors[j] per pair, in chunks: gathering every row at once took 1.4 GB at 20k items."""
+    out = np.zeros(len(i))
+    for start in range(0, len(i), _DOT_CHUNK):
+        rows = slice(start, start + _DOT_CHUNK)
+        out[rows] = np.einsum("ij,ij->i", vectors[i[rows]], vectors[j[rows]])
+    return out
+
+
+def _set_codes(items: list[Item]) -> np.ndarray:
+    """Each item's set as a small integer (sets numbered in id order)."""
+    names = {name: k for k, name in enumerate(sorted({it.set_id for it in items}))}
+    return np.array([names[it.set_id] for it in items], dtype=np.int64)
 
 
 def corresponding_sets(
@@ -139,55 +158,86 @@ def corresponding_sets(
 
 
 def _same_clause(items: list[Item], i: np.ndarray, j: np.ndarray, title: np.ndarray) -> np.ndarray:
+    """1.0 where both items carry the same clause number in two sets whose numbering corresponds."""
     corresponding = corresponding_sets(items)
-    out = np.zeros(len(i))
-    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
-        x, y = items[a], items[b]
-        if x.clause and x.clause == y.clause and tuple(sorted((x.set_id, y.set_id))) in corresponding:
-            out[k] = 1.0
-    return out
+    if not corresponding or not len(i):
+        return np.zeros(len(i))
+    names = sorted({it.set_id for it in items})
+    code = {name: k for k, name in enumerate(names)}
+    table = np.zeros((len(names), len(names)), dtype=bool)
+    for a, b in corresponding:
+        table[code[a], code[b]] = table[code[b], code[a]] = True
+    numbers: dict[str, int] = {}
+    clause = np.array([numbers.setdefault(c, len(numbers)) if (c := it.clause) else -1 for it in items])
+    sets = _set_codes(items)
+    hit = (clause[i] >= 0) & (clause[i] == clause[j]) & table[sets[i], sets[j]]
+    return hit.astype(np.float64)
 
 
 def _mutual_best(items: list[Item], i: np.ndarray, j: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """1.0 where each member of a cross-set pair is the other's best match within the other's set."""
-    best: dict[tuple[int, str], tuple[float, int]] = {}
-    for a, b, s in zip(i.tolist(), j.tolist(), base.tolist(), strict=True):
-        sa, sb = items[a].set_id, items[b].set_id
-        if sa == sb:
-            continue
-        for x, other_set, y in ((a, sb, b), (b, sa, a)):
-            current = best.get((x, other_set))
-            if current is None or s > current[0] or (s == current[0] and y < current[1]):
-                best[(x, other_set)] = (s, y)
+    """1.0 where each member of a cross-set pair is the other's best match within the other's set.
+
+    Best means the highest base score, ties to the lower item number. Vectorised over both directions of
+    every cross-set pair: the top score per (item, other set), then the lowest other item reaching it.
+    """
     out = np.zeros(len(i))
-    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
-        sa, sb = items[a].set_id, items[b].set_id
-        if sa != sb and best[(a, sb)][1] == b and best[(b, sa)][1] == a:
-            out[k] = 1.0
+    sets = _set_codes(items)
+    cross = np.flatnonzero(sets[i] != sets[j])
+    if not len(cross):
+        return out
+    a, b = i[cross], j[cross]
+    x, y = np.concatenate([a, b]), np.concatenate([b, a])
+    score = np.concatenate([base[cross], base[cross]])
+    width = int(sets.max()) + 1
+    key = x * width + sets[y]  # (item, other set)
+    if len(items) * width > 4 * len(key) + (1 << 20):  # many small sets: number the keys that occur
+        groups, key = np.unique(key, return_inverse=True)
+        slots = len(groups)
+    else:
+        groups, slots = None, len(items) * width
+    top = np.full(slots, -np.inf)
+    np.maximum.at(top, key, score)
+    reaches = score == top[key]
+    lowest = np.full(slots, len(items), dtype=np.int64)
+    np.minimum.at(lowest, key[reaches], y[reaches])
+
+    def best(item: np.ndarray, other: np.ndarray) -> np.ndarray:
+        wanted = item * width + sets[other]
+        return lowest[wanted if groups is None else np.searchsorted(groups, wanted)]
+
+    out[cross[(best(a, b) == b) & (best(b, a) == a)]] = 1.0
     return out
 
 
 def _nearest_pairs(
     vectors: np.ndarray, k: int, block: int = 1024
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's k most similar rows by cosine, in blocks so no n x n matrix is ever held."""
+    """Each row's k most similar rows by cosine, in blocks so no n x n matrix is ever held.
+
+    Returns:
+        The pairs (i < j, sorted) and their cosines; a pair found from both ends counts once.
+    """
     n = len(vectors)
     k = min(k, n - 1)
-    pairs: dict[tuple[int, int], float] = {}
+    if k < 1:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    keys, values = [], []
     for start in range(0, n, block):
-        sims = vectors[start : start + block] @ vectors.T
+        sims = vectors[start : start + block] @ vectors.T  # block x n: the largest array held
         rows = np.arange(start, min(start + block, n))
         sims[rows - start, rows] = -np.inf
-        top = np.argpartition(-sims, k, axis=1)[:, :k]
-        for r, cols in zip(rows.tolist(), top.tolist(), strict=True):
-            for c in cols:
-                a, b = (r, c) if r < c else (c, r)
-                pairs[(a, b)] = float(sims[r - start, c])
-    ordered = sorted(pairs)
-    i = np.array([a for a, _ in ordered], dtype=np.int64)
-    j = np.array([b for _, b in ordered], dtype=np.int64)
-    cosine = np.array([pairs[p] for p in ordered], dtype=np.float64)
-    return i, j, cosine
+        # A few rows at a time: argpartition returns whole rows of int64 indices, twice the block's size.
+        top = np.concatenate(
+            [np.argpartition(-sims[r : r + 128], k, axis=1)[:, :k] for r in range(0, len(sims), 128)]
+        )
+        r = np.repeat(rows, k)
+        c = top.ravel()
+        keys.append(np.minimum(r, c) * n + np.maximum(r, c))
+        values.append(sims[r - start, c])
+    # Keep each pair once, with the cosine of its last sighting, in (i, j) order.
+    found, first = np.unique(np.concatenate(keys)[::-1], return_index=True)
+    cosine = np.concatenate(values)[::-1][first].astype(np.float64)
+    return found // n, found % n, cosine
 
 
 def embed_items(

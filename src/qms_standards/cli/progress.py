@@ -13,7 +13,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-
 from rich.text import Text
 
 from ._app import err_console
