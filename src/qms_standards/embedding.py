@@ -8,7 +8,7 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,9 +34,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         self.name = name
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:  # a SentenceTransformer; its import is deferred
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

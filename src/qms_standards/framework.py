@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -26,6 +27,8 @@ from .models import (
     IdsLock,
     LockEntry,
     Mappings,
+    QmsComponent,
+    Relationship,
     Settings,
     SourceLink,
     SourceSet,
@@ -120,7 +123,7 @@ def consolidate(
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
-    drafts = []
+    drafts: list[tuple[Standard, int, int]] = []
     for members, standard_id, centre in zip(clusters, ids, centres, strict=True):
         centroid = _unit(vectors[members].mean(axis=0))
         links = tuple(
@@ -141,35 +144,32 @@ def consolidate(
             )
         )
         override = by_id.get(standard_id, StandardOverride(id=standard_id))
-        severities = [tags[items[k].ref].severity for k in members if tags[items[k].ref].severity]
+        severities = [s for k in members if (s := tags[items[k].ref].severity)]
         component_tags = [t for k in members for t in tags[items[k].ref].tags if t in QMS_COMPONENTS]
         centre_req = tags[items[centre].ref]
+        severity = override.severity or (max(severities) if severities else DEFAULT_SEVERITY)
+        likelihood = override.likelihood or min(5, len({items[k].set_id for k in members}))
         drafts.append(
-            dict(
-                id=standard_id,
-                domain=override.domain or domain_match(centroid),
-                title=override.title or centre_req.title,
-                statement=override.statement or centre_req.text,
-                qms_component=override.qms_component or _component(component_tags, centre_req.tags),
-                severity=override.severity or (max(severities) if severities else DEFAULT_SEVERITY),
-                likelihood=override.likelihood or min(5, len({items[k].set_id for k in members})),
-                sources=links,
+            (
+                Standard(
+                    id=standard_id,
+                    domain=override.domain or domain_match(centroid),
+                    title=override.title or centre_req.title,
+                    statement=override.statement or centre_req.text,
+                    qms_component=override.qms_component or _component(component_tags, centre_req.tags),
+                    risk=assess_risk(severity, likelihood, 0.0),
+                    sources=links,
+                ),
+                severity,
+                likelihood,
             )
         )
-    weights = normalise_weights([d["severity"] * d["likelihood"] for d in drafts])
+    weights = normalise_weights([severity * likelihood for _, severity, likelihood in drafts])
     standards = tuple(
         sorted(
             (
-                Standard(
-                    id=d["id"],
-                    domain=d["domain"],
-                    title=d["title"],
-                    statement=d["statement"],
-                    qms_component=d["qms_component"],
-                    risk=assess_risk(d["severity"], d["likelihood"], w),
-                    sources=d["sources"],
-                )
-                for d, w in zip(drafts, weights, strict=True)
+                draft.model_copy(update={"risk": assess_risk(severity, likelihood, weight)})
+                for (draft, severity, likelihood), weight in zip(drafts, weights, strict=True)
             ),
             key=lambda s: _id_key(s.id),
         )
@@ -202,7 +202,9 @@ def consolidate(
     return Consolidation(framework, lock, embedded + domain_embedded, items, scores, clusters)
 
 
-def _domain_matcher(domains: Sequence[Domain], embedder: Embedder, cache: EmbeddingCache | None):  # type: ignore[no-untyped-def]
+def _domain_matcher(
+    domains: Sequence[Domain], embedder: Embedder, cache: EmbeddingCache | None
+) -> tuple[Callable[[np.ndarray], str], int]:
     """A function from a standard's centroid to the closest domain id, and how many texts were embedded.
 
     A domain's description lists several topics, so closeness blends the cosine to the whole description
@@ -285,7 +287,7 @@ def _link(
     )
 
 
-def _relationship(text: str, centre: str) -> str:
+def _relationship(text: str, centre: str) -> Relationship:
     """NIST set-theory label of a source relative to the standard, from word containment."""
     words = {w for w in normalise(text).split() if len(w) > 3}
     core = {w for w in normalise(centre).split() if len(w) > 3}
@@ -300,13 +302,13 @@ def _relationship(text: str, centre: str) -> str:
     return "intersect"
 
 
-def _component(tags: list[str], centre_tags: tuple[str, ...]) -> str:
+def _component(tags: list[str], centre_tags: tuple[str, ...]) -> QmsComponent:
     if not tags:
         return "control"
     counts = Counter(tags)
     top = max(counts.values())
     tied = [c for c in QMS_COMPONENTS if counts.get(c) == top]
-    return next((t for t in centre_tags if t in tied), tied[0])
+    return cast(QmsComponent, next((t for t in centre_tags if t in tied), tied[0]))
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -326,7 +328,7 @@ def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], Ids
     same inputs always give the same ids. Ids that lose their cluster are retired and never reused.
     """
     owner = {ref: entry.id for entry in lock.standards for ref in entry.refs}
-    candidates = []
+    candidates: list[tuple[int, tuple[str, int], str, int, str]] = []
     for n, refs in enumerate(clusters):
         overlap = Counter(owner[r] for r in refs if r in owner)
         candidates.extend(

@@ -16,7 +16,7 @@ from .models import (
     StandardSet,
     make_ref,
 )
-from .yamlsource import Document, read_yaml, validate_document
+from .yamlsource import Document, M, read_yaml, validate_document
 
 DOMAINS_FILE = "domains.yaml"
 OVERRIDES_FILE = "overrides.yaml"
@@ -182,7 +182,7 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
     return Mappings(domains=domains.domains, overrides=overrides, lock=lock)
 
 
-def _optional(path: Path, cls, problems: list[Problem]):  # type: ignore[no-untyped-def]
+def _optional(path: Path, cls: type[M], problems: list[Problem]) -> tuple[M | None, Document | None]:
     """An optional mappings file: absent, empty or only comments means "no entries"."""
     if not path.exists():
         return cls(), None

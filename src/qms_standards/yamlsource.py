@@ -149,12 +149,12 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
         return None
     except RecursionError:
         # PyYAML's composer recurses once per nesting level; a few hundred levels exhaust the stack.
-        line = loader.get_mark().line + 1 if loader is not None else None
+        deep_line = loader.get_mark().line + 1 if loader is not None else None
         problems.append(
             Problem(
                 "values are nested too deeply",
                 path,
-                line,
+                deep_line,
                 hint="Standard sets nest three levels deep; check for runaway brackets.",
             )
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -40,7 +39,7 @@ def render_error(error: QmsError, target: Console | None = None) -> None:
 class QmsGroup(TyperGroup):
     """Command group that renders `QmsError` once and exits 2; any other exception is a bug and shows."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click.Context, or typer._click.core.Context in typer >= 0.29
         """Run the subcommand, mapping user errors to exit code 2."""
         try:
             return super().invoke(ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,6 +16,9 @@ from ..summary import summarise
 from ._app import app, console
 from .progress import progress_bar
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
+
+if TYPE_CHECKING:
+    from ..framework import Consolidation
 
 LOCK_HEADER = (
     "# Written by `qms consolidate`: which source refs each standard id held, so ids stay stable\n"
@@ -72,7 +75,9 @@ def consolidate(
             field="--threshold",
             hint="The default is the engine's calibrated threshold; try 0.4-0.7.",
         )
-    settings = Settings(**{k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None})
+    settings = Settings.model_validate(
+        {k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None}
+    )
     catalogue = load_catalogue([standards], mappings)
     assert catalogue.mappings is not None
     tracker_path = out / "tracker.xlsx"
@@ -119,7 +124,7 @@ def consolidate(
         print_carry(carry, tracker_path)
 
 
-def _render_summary(result, written: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def _render_summary(result: Consolidation, written: list[Path]) -> None:
     summary = summarise(result.framework)
     table = Table(title="Consolidated framework", show_header=True)
     table.add_column("domain")

@@ -9,6 +9,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -24,7 +25,7 @@ class TransferSpeed(TextColumn):
     def __init__(self) -> None:
         super().__init__("")
 
-    def render(self, task) -> Text:  # type: ignore[no-untyped-def]  # noqa: D102
+    def render(self, task: Task) -> Text:  # noqa: D102
         return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
 
 
