@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +18,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from qms_standards.cli import ExitCode, app
-from qms_standards.errors import QmsError
+from qms_standards.errors import Problem, QmsError
 from qms_standards.load import load_standard_sets, validate_paths
+from qms_standards.yamlsource import Document, _read_fast, read_yaml
 
 TESTS = Path(__file__).resolve().parent
 MINI_A = TESTS / "data" / "mini-a.yaml"
@@ -242,3 +244,61 @@ def test_any_overrides_and_lock_validate_or_give_a_qms_error(overrides: Any, loc
         except QmsError as error:
             assert all(p.file is not None and p.hint for p in error.problems), error.problems
         _validate_exits_0_or_2(MINI_A, mappings)
+
+
+def _tree(node: yaml.Node | None) -> Any:
+    """A node tree as plain values: kind, tag, line and scalar text, for comparing two parsers."""
+    if node is None:
+        return None
+    line = node.start_mark.line
+    if isinstance(node, yaml.ScalarNode):
+        # An omitted value (`key:` then nothing) has no text to sit on: at the end of a file PyYAML puts it
+        # where the trailing blanks start and libyaml where they end. Either line is next to its key.
+        return ("scalar", node.tag, None if node.value == "" and not node.style else line, node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return ("sequence", node.tag, line, [_tree(child) for child in node.value])
+    return ("mapping", node.tag, line, [(_tree(k), _tree(v)) for k, v in node.value])
+
+
+def _reference_read(path: Path) -> tuple[Document | None, list[Problem]]:
+    problems: list[Problem] = []
+    with patch("qms_standards.yamlsource._read_fast", return_value=None):
+        return read_yaml(path, problems), problems
+
+
+def _same_as_reference(text: str) -> None:
+    """`read_yaml` gives the same document, or the same problems, with the libyaml fast path as without."""
+    with _file(text) as path:
+        problems: list[Problem] = []
+        document = read_yaml(path, problems)
+        reference, reference_problems = _reference_read(path)
+    assert problems == reference_problems
+    assert (document is None) == (reference is None)
+    if document is not None and reference is not None:
+        assert repr(document.data) == repr(reference.data)
+        assert _tree(document.node) == _tree(reference.node)
+
+
+@FUZZ
+@given(text=yaml_text | _data.map(lambda d: yaml.safe_dump(d, allow_unicode=True)))
+def test_libyaml_reads_only_what_the_reference_parser_reads_and_the_same(text: str) -> None:
+    _same_as_reference(text)
+
+
+def test_libyaml_reads_the_shipped_files_as_the_reference_parser_does() -> None:
+    root = TESTS.parent
+    for path in sorted([*root.glob("standards/*.yaml"), *root.glob("mappings/*.yaml")]):
+        fast = _read_fast(path.read_text(encoding="utf-8"), path)
+        assert fast is not None, path
+        reference, problems = _reference_read(path)
+        assert reference is not None and not problems
+        assert fast.data == reference.data and _tree(fast.node) == _tree(reference.node), path
+
+
+def test_nesting_deeper_than_any_schema_goes_the_reference_way_without_crashing() -> None:
+    # libyaml's composer recurses in C: this depth would crash it (a segfault, not an exception).
+    deep = "[" * 200_000 + "]" * 200_000
+    assert _read_fast(deep, Path("deep.yaml")) is None
+    with _file(deep) as path:
+        document, problems = _reference_read(path)
+    assert document is None and "nested too deeply" in problems[0].message
