@@ -2,17 +2,21 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import MAPPINGS, STANDARDS, FakeEmbedder
 from engine_helpers import make_tree, run
+from qms_standards.cluster import cluster_requirements
 from qms_standards.files import dump_model
-from qms_standards.framework import assign_ids, check_traceability, to_items
-from qms_standards.load import load_standard_sets
+from qms_standards.framework import assign_ids, check_traceability, consolidate, to_items
+from qms_standards.load import load_catalogue, load_standard_sets
 from qms_standards.models import IdsLock, LockEntry, Settings
 from qms_standards.risk import rating
+from qms_standards.similarity import _nearest_pairs
 
 
 def _refs(standards: Path) -> list[str]:
@@ -218,3 +222,66 @@ def test_traceability_invariant_on_random_inputs(tmp_path_factory, sets, thresho
     framework = run(standards, mappings, Settings(threshold=threshold)).framework
     check_traceability(framework, _refs(standards))
     shutil.rmtree(root)
+
+
+def _steps(reports: list[tuple[str, int, int]]) -> list[str]:
+    return list(dict.fromkeys(name for name, _, _ in reports))
+
+
+def _check_counts(reports: list[tuple[str, int, int]]) -> None:
+    """Within each step the count never goes back or past its total, and every step ends complete."""
+    for name in _steps(reports):
+        mine = [(done, total) for step, done, total in reports if step == name]
+        assert all(0 <= done <= total for done, total in mine), name
+        assert [d for d, _ in mine] == sorted(d for d, _ in mine), name
+        assert mine[-1][0] == mine[-1][1], name
+
+
+@pytest.mark.parametrize("exact_pairs_limit", [4000, 2])
+def test_consolidation_reports_each_step_with_counts(exact_pairs_limit: int) -> None:
+    reports: list[tuple[str, int, int]] = []
+    catalogue = load_catalogue(
+        [STANDARDS], MAPPINGS, lambda done, total: reports.append(("Reading", done, total))
+    )
+    assert catalogue.mappings is not None
+    result = consolidate(
+        catalogue.sets,
+        catalogue.mappings,
+        Settings(exact_pairs_limit=exact_pairs_limit),
+        FakeEmbedder(),
+        progress=lambda *report: reports.append(report),
+    )
+    assert _steps(reports) == [
+        "Reading",
+        "Embedding",
+        "Scoring pairs",
+        "Clustering",
+        "Matching equals",
+        "Building standards",
+    ]
+    _check_counts(reports)
+    totals = {name: total for name, _, total in reports}
+    n = sum(len(s.set.requirements) for s in catalogue.sets)
+    assert totals["Reading"] == len(list(STANDARDS.glob("*.yaml")))
+    assert totals["Scoring pairs"] == n
+    assert totals["Clustering"] == n - 1  # merges, at most one fewer than the requirements
+    assert totals["Building standards"] == len(result.framework.standards)
+
+
+def test_nearest_neighbour_search_reports_each_block() -> None:
+    vectors = np.random.default_rng(0).standard_normal((100, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    reports: list[tuple[int, int]] = []
+    _nearest_pairs(vectors, 5, lambda done, total: reports.append((done, total)), block=32)
+    assert reports == [(32, 100), (64, 100), (96, 100)]  # the caller reports 100 once all is scored
+
+
+def test_clustering_reports_merges_and_ends_complete() -> None:
+    reports: list[tuple[str, int, int]] = []
+    pairs = [(0, 1, 0.9), (1, 2, 0.8), (0, 2, 0.8), (3, 4, 0.7)]
+    clusters = cluster_requirements(
+        6, pairs, threshold=0.5, progress=lambda done, total: reports.append(("c", done, total))
+    )
+    assert clusters == [[0, 1, 2], [3, 4], [5]]
+    assert reports[0] == ("c", 0, 5) and reports[-1] == ("c", 5, 5)
+    _check_counts(reports)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .models import Settings
+from .progress import Progress, tick
 from .similarity import Item, PairScores, score_pairs
 
 _PAIR = np.dtype([("i", np.int64), ("j", np.int64), ("s", np.float64)])
@@ -49,6 +50,7 @@ def cluster_requirements(
     target: int | None = None,
     must_link: Sequence[Sequence[int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
+    progress: Progress | None = None,
 ) -> list[list[int]]:
     """Group items 0..n-1 into clusters.
 
@@ -59,6 +61,7 @@ def cluster_requirements(
         target: Instead of a threshold, merge until this many clusters remain (or no merge is allowed).
         must_link: Groups of items that must share a cluster.
         cannot_link: Item pairs that must never share a cluster.
+        progress: Called with (merges done, the most merges possible); with (most, most) at the end.
 
     Returns:
         Clusters as sorted lists of item numbers, ordered by their smallest member.
@@ -73,6 +76,7 @@ def cluster_requirements(
         target=target,
         must_link=must_link,
         cannot_link=cannot_link,
+        progress=progress,
     )
 
 
@@ -87,8 +91,12 @@ def _cluster(
     must_link: Sequence[Sequence[int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     dense: bool | None = None,
+    progress: Progress | None = None,
 ) -> list[list[int]]:
-    """`cluster_requirements` over arrays; `dense` picks the implementation (default: by input density)."""
+    """`cluster_requirements` over arrays; `dense` picks the implementation (default: by input density).
+
+    `progress` is called with (merges done, the most merges possible), and with (most, most) at the end.
+    """
     groups = _UnionFind(n)
     for group in must_link:
         for other in group[1:]:
@@ -111,7 +119,14 @@ def _cluster(
         dense = m <= _DENSE_MAX and len(i) >= m * (m - 1) // 4
     merge = _merge_dense if dense else _merge_sparse
     forbidden = [(of_item[a], of_item[b]) for a, b in cannot_link]
-    alive = merge(members, np.asarray(of_item, dtype=np.int64), i, j, s, forbidden, floor, target)
+    most = max(0, m - max(target or 1, 1))
+    tick(progress, 0, most)
+
+    def on_merge(count: int) -> None:
+        tick(progress, m - count, most, every=256)
+
+    alive = merge(members, np.asarray(of_item, dtype=np.int64), i, j, s, forbidden, floor, target, on_merge)
+    tick(progress, most, most)
     clusters = [sorted(group) for group, live in zip(members, alive, strict=True) if live]
     return sorted(clusters, key=lambda group: group[0])
 
@@ -125,10 +140,12 @@ def _merge_sparse(
     cannot: list[tuple[int, int]],
     floor: float,
     target: int | None,
+    on_merge: Callable[[int], None] = lambda count: None,
 ) -> list[bool]:
     """Adjacency dicts and a heap of (-average, a, b); cluster numbers grow, merged clusters get new ones.
 
-    Appends merged clusters to `members`; returns which entries of `members` are still clusters.
+    Appends merged clusters to `members`; returns which entries of `members` are still clusters. Calls
+    `on_merge` with the number of clusters left after each merge.
     """
     size = [len(group) for group in members]
     sums: list[dict[int, float]] = [{} for _ in members]
@@ -178,6 +195,7 @@ def _merge_sparse(
                 heapq.heappush(heap, (-score / (size[c] * size[k]), min(k, c), max(k, c)))
         sums[a], sums[b] = {}, {}
         count -= 1
+        on_merge(count)
     return alive
 
 
@@ -190,6 +208,7 @@ def _merge_dense(
     cannot: list[tuple[int, int]],
     floor: float,
     target: int | None,
+    on_merge: Callable[[int], None] = lambda count: None,
 ) -> list[bool]:
     """The same merges as `_merge_sparse`, on m x m matrices: sums, which pairs were scored, cannot-links.
 
@@ -252,6 +271,7 @@ def _merge_dense(
         number[x], next_number = next_number, next_number + 1
         live[y], best[y], partner[y] = False, -np.inf, -1
         count -= 1
+        on_merge(count)
         stale = np.flatnonzero(live & ((partner == x) | (partner == y)))
         for row in {x, *stale.tolist()}:
             search(row)
@@ -274,11 +294,12 @@ def dedupe(
     must_link: Sequence[Sequence[int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     scores: PairScores | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[list[int]], PairScores]:
     """Score the items' pairs (unless given) and cluster them.
 
     Cuts at `threshold` (default: the settings' consolidation threshold), or at `settings.target` clusters
-    when that is set and no threshold is passed.
+    when that is set and no threshold is passed. `progress` follows the merges (see `_cluster`).
     """
     scores = scores if scores is not None else score_pairs(items, vectors, title_vectors, settings)
     target = settings.target if threshold is None else None
@@ -291,5 +312,6 @@ def dedupe(
         target=target,
         must_link=must_link,
         cannot_link=cannot_link,
+        progress=progress,
     )
     return clusters, scores

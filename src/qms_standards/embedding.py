@@ -6,16 +6,15 @@ import gc
 import hashlib
 import io
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import QmsError
+from .progress import Progress
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-Progress = Callable[[int, int], None]  # (done, total)
 
 
 class Embedder(Protocol):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import GoldError, Problem
+from .progress import Report, step
 from .similarity import Item
 from .yamlsource import read_yaml, validate_document
 
@@ -195,7 +196,7 @@ def run_evaluation(
     cache: Any = None,  # embedding.EmbeddingCache | None
     *,
     thresholds: Sequence[float] = (),
-    progress: Any = None,
+    progress: Report | None = None,
 ) -> tuple[Evaluation, list[list[str]], list[Evaluation]]:
     """Run the engine on a gold crosswalk, embedding once.
 
@@ -209,8 +210,8 @@ def run_evaluation(
     from .similarity import embed_items, score_pairs
 
     items = gold_items(gold)
-    vectors, title_vectors, _ = embed_items(items, embedder, cache, progress)
-    scores = score_pairs(items, vectors, title_vectors, settings)
+    vectors, title_vectors, _ = embed_items(items, embedder, cache, step(progress, "Embedding"))
+    scores = score_pairs(items, vectors, title_vectors, settings, step(progress, "Scoring pairs"))
 
     def at(threshold: float) -> tuple[Evaluation, list[list[str]]]:
         clusters, _ = dedupe(items, vectors, title_vectors, settings, threshold=threshold, scores=scores)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import __version__
 from .cluster import dedupe
-from .embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from .embedding import Embedder, EmbeddingCache, embed_texts
 from .load import LoadedSet
 from .models import (
     QMS_COMPONENTS,
@@ -36,8 +36,9 @@ from .models import (
     StandardOverride,
     flatten,
 )
+from .progress import Report, step, tick
 from .risk import assess_risk, normalise_weights
-from .similarity import Item, PairScores, embed_items, normalise
+from .similarity import Item, PairScores, embed_items, normalise, score_pairs
 
 DEFAULT_SEVERITY = 2  # no member carries a hint: guidance without legal or patient-safety grounds
 
@@ -80,7 +81,7 @@ def consolidate(
     *,
     name: str = "Consolidated quality framework",
     version: str | None = None,
-    progress: Progress | None = None,
+    progress: Report | None = None,
 ) -> Consolidation:
     """Turn loaded standard sets into a consolidated framework.
 
@@ -92,13 +93,13 @@ def consolidate(
         cache: On-disk embedding cache, or None.
         name: The framework's name.
         version: The framework's version; default: a hash of its inputs.
-        progress: Called with (done, total) while embedding.
+        progress: Called with (step, done, total) as it embeds, scores, clusters and builds standards.
     """
     overrides = mappings.overrides
     excluded = {e.ref: e.reason for e in overrides.exclude}
     items = [it for it in to_items(sets) if it.ref not in excluded]
     index = {it.ref: k for k, it in enumerate(items)}
-    vectors, title_vectors, embedded = embed_items(items, embedder, cache, progress)
+    vectors, title_vectors, embedded = embed_items(items, embedder, cache, step(progress, "Embedding"))
     domain_match, domain_embedded = _domain_matcher(mappings.domains, embedder, cache)
     must = [[index[r] for r in link.refs] for link in overrides.must_link]
     cannot = [
@@ -107,7 +108,17 @@ def consolidate(
         for x, a in enumerate(link.refs)
         for b in link.refs[x + 1 :]
     ]
-    clusters, scores = dedupe(items, vectors, title_vectors, settings, must_link=must, cannot_link=cannot)
+    scores = score_pairs(items, vectors, title_vectors, settings, step(progress, "Scoring pairs"))
+    clusters, _ = dedupe(
+        items,
+        vectors,
+        title_vectors,
+        settings,
+        must_link=must,
+        cannot_link=cannot,
+        scores=scores,
+        progress=step(progress, "Clustering"),
+    )
     same, _ = dedupe(
         items,
         vectors,
@@ -117,6 +128,7 @@ def consolidate(
         must_link=must,
         cannot_link=cannot,
         scores=scores,
+        progress=step(progress, "Matching equals"),
     )
     same_of = {k: n for n, group in enumerate(same) for k in group}
     pair, centres = _within_clusters(clusters, scores)
@@ -124,7 +136,9 @@ def consolidate(
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
     drafts: list[tuple[Standard, int, int]] = []
-    for members, standard_id, centre in zip(clusters, ids, centres, strict=True):
+    building = step(progress, "Building standards")
+    for done, (members, standard_id, centre) in enumerate(zip(clusters, ids, centres, strict=True)):
+        tick(building, done, len(clusters), every=100)
         centroid = _unit(vectors[members].mean(axis=0))
         links = tuple(
             sorted(
@@ -164,6 +178,7 @@ def consolidate(
                 likelihood,
             )
         )
+    tick(building, len(clusters), len(clusters))
     weights = normalise_weights([severity * likelihood for _, severity, likelihood in drafts])
     standards = tuple(
         sorted(

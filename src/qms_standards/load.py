@@ -16,6 +16,7 @@ from .models import (
     StandardSet,
     make_ref,
 )
+from .progress import Progress, tick
 from .yamlsource import Document, M, read_yaml, validate_document
 
 DOMAINS_FILE = "domains.yaml"
@@ -71,7 +72,9 @@ def load_standard_sets(paths: list[Path]) -> list[LoadedSet]:
     return loaded
 
 
-def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
+def _load_sets(
+    paths: list[Path], problems: list[Problem], progress: Progress | None = None
+) -> list[LoadedSet]:
     loaded: list[tuple[LoadedSet, Document]] = []
     files: list[Path] = []
     for path in paths:
@@ -88,7 +91,8 @@ def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
                 Problem("folder holds no .yaml files", path, hint="Add one YAML file per standard set.")
             )
         files.extend(found)
-    for path in files:
+    for done, path in enumerate(files):
+        tick(progress, done, len(files))
         doc = read_yaml(path, problems)
         if doc is None:
             continue
@@ -97,6 +101,7 @@ def _load_sets(paths: list[Path], problems: list[Problem]) -> list[LoadedSet]:
             _check_set(doc, model, problems)
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             loaded.append((LoadedSet(model, path, sha), doc))
+    tick(progress, len(files), len(files))
     seen: dict[str, Path] = {}
     for item, doc in loaded:
         first = seen.setdefault(item.set.id, item.path)
@@ -320,10 +325,15 @@ def _name(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def load_catalogue(standards: list[Path], mappings: Path | None) -> Catalogue:
-    """Load standard sets and (optionally) a mappings folder, reporting every problem of both at once."""
+def load_catalogue(
+    standards: list[Path], mappings: Path | None, progress: Progress | None = None
+) -> Catalogue:
+    """Load standard sets and (optionally) a mappings folder, reporting every problem of both at once.
+
+    `progress` is called with (standard set files read, files) as they are read.
+    """
     problems: list[Problem] = []
-    sets = _load_sets(standards, problems)
+    sets = _load_sets(standards, problems, progress)
     catalogue = Catalogue(sets=sets)
     if mappings is not None:
         refs = catalogue.refs() if not problems else None

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from .embedding import Embedder, EmbeddingCache, embed_texts
 from .models import Settings
+from .progress import Progress, tick
 
 _CLAUSE = re.compile(r"^([A-Z]\.)?\d+(\.\d+)*$")
 _DOT_CHUNK = 16_384  # pairs per step of a row-wise dot product: 16k x 384 float32 is 25 MB
@@ -70,7 +71,11 @@ class PairScores:
 
 
 def score_pairs(
-    items: list[Item], vectors: np.ndarray, title_vectors: np.ndarray, settings: Settings
+    items: list[Item],
+    vectors: np.ndarray,
+    title_vectors: np.ndarray,
+    settings: Settings,
+    progress: Progress | None = None,
 ) -> PairScores:
     """Score candidate pairs: all pairs up to `settings.exact_pairs_limit` items, else nearest neighbours.
 
@@ -79,15 +84,17 @@ def score_pairs(
         vectors: Normalised embeddings of each item's full text.
         title_vectors: Normalised embeddings of each item's title.
         settings: Weights, bonuses and the candidate-search limits.
+        progress: Called with (requirements done, total): per block of the nearest-neighbour search.
     """
     n = len(items)
+    tick(progress, 0, n)
     if n <= settings.exact_pairs_limit:
         i, j = np.triu_indices(n, k=1)
         cosine = (vectors @ vectors.T)[i, j] if n else np.zeros(0)
         title_cosine = (title_vectors @ title_vectors.T)[i, j] if n else np.zeros(0)
         exact = True
     else:
-        i, j, cosine = _nearest_pairs(vectors, settings.neighbours)
+        i, j, cosine = _nearest_pairs(vectors, settings.neighbours, progress)
         title_cosine = _pair_dots(title_vectors, i, j)
         exact = False
     texts = [normalise(it.text) for it in items]
@@ -103,6 +110,7 @@ def score_pairs(
     same_set = sets[i] == sets[j]
     # A set is written so that its own requirements differ: a same-set pair needs stronger evidence.
     score = np.where(same_set, score * settings.same_set_factor, score)
+    tick(progress, n, n)
     return PairScores(
         n, i.astype(np.int64), j.astype(np.int64), score, cosine, fuzzy, title, structure, exact
     )
@@ -210,7 +218,7 @@ def _mutual_best(items: list[Item], i: np.ndarray, j: np.ndarray, base: np.ndarr
 
 
 def _nearest_pairs(
-    vectors: np.ndarray, k: int, block: int = 1024
+    vectors: np.ndarray, k: int, progress: Progress | None = None, block: int = 1024
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's k most similar rows by cosine, in blocks so no n x n matrix is ever held.
 
@@ -234,6 +242,8 @@ def _nearest_pairs(
         c = top.ravel()
         keys.append(np.minimum(r, c) * n + np.maximum(r, c))
         values.append(sims[r - start, c])
+        if progress is not None and start + block < n:  # the last block reports once scoring is done
+            progress(start + block, n)
     # Keep each pair once, with the cosine of its last sighting, in (i, j) order.
     found, first = np.unique(np.concatenate(keys)[::-1], return_index=True)
     cosine = np.concatenate(values)[::-1][first].astype(np.float64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,13 +13,15 @@ from ..errors import QmsError
 from ..files import dump_model, ensure_folder, write_atomic
 from ..load import LOCK_FILE, load_catalogue
 from ..models import Settings
+from ..progress import Report, step, tick
 from ..summary import summarise
 from ._app import app, console
-from .progress import progress_bar
+from .progress import progress_bars
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
     from ..framework import Consolidation
+    from ..tracker import Carry, FilledTracker
 
 LOCK_HEADER = (
     "# Written by `qms consolidate`: which source refs each standard id held, so ids stay stable\n"
@@ -57,7 +60,7 @@ def consolidate(
     exports: Annotated[
         bool, typer.Option("--exports/--no-exports", help="Also write framework.md and tracker.xlsx.")
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Consolidate the standard sets into one risk-weighted framework with stable ids."""
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
@@ -78,18 +81,18 @@ def consolidate(
     settings = Settings.model_validate(
         {k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None}
     )
-    catalogue = load_catalogue([standards], mappings)
-    assert catalogue.mappings is not None
-    tracker_path = out / "tracker.xlsx"
-    previous = None
-    if exports and tracker_path.exists():
-        from ..tracker import read_tracker
+    with progress_bars(quiet=quiet) as report:
+        catalogue = load_catalogue([standards], mappings, step(report, "Reading sets"))
+        assert catalogue.mappings is not None
+        tracker_path = out / "tracker.xlsx"
+        previous = None
+        if exports and tracker_path.exists():
+            from ..tracker import read_tracker
 
-        # Read before anything is written: a workbook that is not a qms tracker stops the run here.
-        previous = read_tracker(tracker_path)
-    embedder = SentenceTransformerEmbedder(settings.model)
-    cache = EmbeddingCache(default_cache_dir(), settings.model)
-    with progress_bar("Embedding", quiet=quiet) as progress:
+            # Read before anything is written: a workbook that is not a qms tracker stops the run here.
+            previous = read_tracker(tracker_path)
+        embedder = SentenceTransformerEmbedder(settings.model)
+        cache = EmbeddingCache(default_cache_dir(), settings.model)
         result = run(
             catalogue.sets,
             catalogue.mappings,
@@ -98,22 +101,9 @@ def consolidate(
             cache,
             name=name,
             version=version,
-            progress=progress,
+            progress=report,
         )
-    outputs: dict[Path, str | bytes] = {
-        out / "framework.yaml": dump_model(result.framework, FRAMEWORK_HEADER)
-    }
-    carry = None
-    if exports:
-        from ..export.excel import render_tracker
-        from ..export.markdown import render_markdown
-        from ..tracker import carry_entries, resolve_services
-
-        services = resolve_services(None, previous)
-        outputs[out / "framework.md"] = render_markdown(result.framework)
-        outputs[tracker_path] = render_tracker(result.framework, services=services, carried=previous)
-        carry = carry_entries(result.framework, previous, services) if previous is not None else None
-    outputs[mappings / LOCK_FILE] = dump_model(result.lock, LOCK_HEADER)
+        outputs, carry = _render_files(result, out, mappings, previous, exports, report)
     ensure_folder(out)
     for path, data in outputs.items():  # everything is rendered before the first file is replaced
         write_atomic(path, data)
@@ -122,6 +112,43 @@ def consolidate(
         from .export import print_carry
 
         print_carry(carry, tracker_path)
+
+
+def _render_files(
+    result: Consolidation,
+    out: Path,
+    mappings: Path,
+    previous: FilledTracker | None,
+    exports: bool,
+    report: Report,
+) -> tuple[dict[Path, str | bytes], Carry | None]:
+    """Every file the run writes, rendered in memory first; and what a previous tracker carried."""
+    from ..tracker import carry_entries, resolve_services
+
+    services = resolve_services(None, previous)
+    renders: list[tuple[Path, Callable[[], str | bytes]]] = [
+        (out / "framework.yaml", lambda: dump_model(result.framework, FRAMEWORK_HEADER))
+    ]
+    if exports:
+        from ..export.excel import render_tracker
+        from ..export.markdown import render_markdown
+
+        renders.append((out / "framework.md", lambda: render_markdown(result.framework)))
+        renders.append(
+            (
+                out / "tracker.xlsx",
+                lambda: render_tracker(result.framework, services=services, carried=previous),
+            )
+        )
+    renders.append((mappings / LOCK_FILE, lambda: dump_model(result.lock, LOCK_HEADER)))
+    rendering = step(report, "Rendering files")
+    outputs: dict[Path, str | bytes] = {}
+    for done, (path, render) in enumerate(renders):
+        tick(rendering, done, len(renders))
+        outputs[path] = render()
+    tick(rendering, len(renders), len(renders))
+    carry = carry_entries(result.framework, previous, services) if previous is not None else None
+    return outputs, carry
 
 
 def _render_summary(result: Consolidation, written: list[Path]) -> None:

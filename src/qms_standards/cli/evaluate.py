@@ -12,7 +12,7 @@ from rich.table import Table
 from ..files import write_atomic
 from ..models import Settings
 from ._app import app, console, err_console
-from .progress import progress_bar
+from .progress import progress_bars
 
 
 @app.command()
@@ -30,7 +30,7 @@ def evaluate(
         Path | None,
         typer.Option("--clusters-out", help="Write the predicted clusters as JSON (lists of ids)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Score the engine's clusters against a gold crosswalk: pairwise and B-cubed precision, recall, F1."""
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
@@ -38,7 +38,7 @@ def evaluate(
 
     data = load_gold(gold)
     settings = Settings() if threshold is None else Settings(match_threshold=threshold)
-    with progress_bar("Embedding", quiet=quiet or as_json) as progress:
+    with progress_bars(quiet=quiet or as_json) as progress:
         main, clusters, swept = run_evaluation(
             data,
             settings,

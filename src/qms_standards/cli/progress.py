@@ -1,8 +1,8 @@
-"""Rich progress bars for long library calls (the library only takes a callback)."""
+"""Rich progress bars for long library calls (the library only reports steps and counts to a callback)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.progress import (
@@ -10,12 +10,14 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     Task,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.text import Text
 
+from ..progress import Report
 from ._app import err_console
 
 
@@ -30,13 +32,17 @@ class TransferSpeed(TextColumn):
 
 
 @contextmanager
-def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """Yield a `(done, total)` callback that drives a rich bar on stderr (or nothing when quiet)."""
+def progress_bars(*, quiet: bool = False) -> Iterator[Report]:
+    """Yield a `(step, done, total)` callback that draws one rich bar per step on stderr.
+
+    A step's bar appears when the step first reports and is filled when the next step begins, so the
+    finished steps stay listed above the running one until the work ends; nothing is drawn when quiet.
+    """
     if quiet:
-        yield lambda done, total: None
+        yield lambda name, done, total: None
         return
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description:<20}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
@@ -44,9 +50,14 @@ def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Callable[
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(description, total=None)
+        tasks: dict[str, TaskID] = {}
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                for task in bar.tasks:
+                    if not task.finished and task.total is not None:
+                        bar.update(task.id, completed=task.total)
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
 
         yield update

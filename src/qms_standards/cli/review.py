@@ -15,7 +15,7 @@ from ..files import write_atomic
 from ..load import OVERRIDES_FILE, load_catalogue
 from ..models import Settings
 from ._app import app, console
-from .progress import progress_bar
+from .progress import progress_bars
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ ThresholdOption = Annotated[
         max=1.0,
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 DEFAULT_LIMIT = 50
 
 
@@ -53,7 +53,7 @@ def _consolidate(
     settings = Settings() if threshold is None else Settings(threshold=threshold)
     catalogue = load_catalogue([standards], mappings)
     assert catalogue.mappings is not None
-    with progress_bar("Embedding", quiet=quiet) as progress:
+    with progress_bars(quiet=quiet) as progress:
         result = consolidate(
             catalogue.sets,
             catalogue.mappings,
