@@ -107,9 +107,9 @@ def test_nearest_neighbour_path_never_builds_an_n_by_n_array(monkeypatch: pytest
     scores = score_pairs(items, vectors, titles, Settings(exact_pairs_limit=1000, neighbours=10))
     assert not scores.exact
     assert 0 < _Watched.largest <= 1024 * n < n * n  # one block of rows at a time
-    assert len(scores.i) <= n * 10 and np.all(scores.i < scores.j)
-    # The array lengths grow with n x neighbours, never with n x n.
-    assert max(a.size for a in (scores.i, scores.j, scores.score, scores.cosine, scores.fuzzy)) <= n * 10
+    # At most k neighbours by text and k by title per row: the arrays grow with n x k, never with n x n.
+    assert len(scores.i) <= 2 * n * 10 and np.all(scores.i < scores.j)
+    assert max(a.size for a in (scores.i, scores.j, scores.score, scores.cosine, scores.fuzzy)) <= 2 * n * 10
 
 
 def test_the_watch_sees_the_all_pairs_matrix() -> None:
@@ -221,3 +221,15 @@ def test_nearest_pairs_are_each_rows_top_k(n: int, k: int, block: int) -> None:
     expected = {(min(r, c), max(r, c)) for r in range(n) for c in np.argsort(-full[r])[:kk].tolist()}
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == sorted(expected)
     assert np.allclose(cosine, full[i, j], atol=1e-6)
+
+
+def test_candidates_are_the_nearest_by_text_and_by_title() -> None:
+    rng = np.random.default_rng(7)
+    texts, titles = (rng.standard_normal((60, 8)).astype(np.float32) for _ in range(2))
+    for v in (texts, titles):
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+    i, j = similarity._candidate_pairs(texts, titles, 4)
+    by_text = set(zip(*(a.tolist() for a in similarity._nearest_pairs(texts, 4)[:2]), strict=True))
+    by_title = set(zip(*(a.tolist() for a in similarity._nearest_pairs(titles, 4)[:2]), strict=True))
+    assert by_title - by_text  # the title search adds pairs the text search misses
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == sorted(by_text | by_title)

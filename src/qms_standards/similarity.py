@@ -84,18 +84,19 @@ def score_pairs(
         vectors: Normalised embeddings of each item's full text.
         title_vectors: Normalised embeddings of each item's title.
         settings: Weights, bonuses and the candidate-search limits.
-        progress: Called with (requirements done, total): per block of the nearest-neighbour search.
+        progress: Called with (rows searched, total) per block of the nearest-neighbour searches.
     """
     n = len(items)
-    tick(progress, 0, n)
+    steps = n if n <= settings.exact_pairs_limit else 2 * n  # the scalable path searches texts, then titles
+    tick(progress, 0, steps)
     if n <= settings.exact_pairs_limit:
         i, j = np.triu_indices(n, k=1)
         cosine = (vectors @ vectors.T)[i, j] if n else np.zeros(0)
         title_cosine = (title_vectors @ title_vectors.T)[i, j] if n else np.zeros(0)
         exact = True
     else:
-        i, j, cosine = _nearest_pairs(vectors, settings.neighbours, progress)
-        title_cosine = _pair_dots(title_vectors, i, j)
+        i, j = _candidate_pairs(vectors, title_vectors, settings.neighbours, progress)
+        cosine, title_cosine = _pair_dots(vectors, i, j), _pair_dots(title_vectors, i, j)
         exact = False
     texts = [normalise(it.text) for it in items]
     titles = [normalise(it.title) for it in items]
@@ -110,7 +111,7 @@ def score_pairs(
     same_set = sets[i] == sets[j]
     # A set is written so that its own requirements differ: a same-set pair needs stronger evidence.
     score = np.where(same_set, score * settings.same_set_factor, score)
-    tick(progress, n, n)
+    tick(progress, steps, steps)
     return PairScores(
         n, i.astype(np.int64), j.astype(np.int64), score, cosine, fuzzy, title, structure, exact
     )
@@ -215,6 +216,27 @@ def _mutual_best(items: list[Item], i: np.ndarray, j: np.ndarray, base: np.ndarr
 
     out[cross[(best(a, b) == b) & (best(b, a) == a)]] = 1.0
     return out
+
+
+def _candidate_pairs(
+    vectors: np.ndarray, title_vectors: np.ndarray, k: int, progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (i < j, sorted) worth scoring: each row's k nearest by text and k nearest by title.
+
+    A score weighs the title embedding as much as the text's, so a pair whose titles agree (the same
+    clause in two editions, say) is a candidate even when other texts are nearer to each one's wording.
+    """
+    n = len(vectors)
+
+    def half(offset: int) -> Progress | None:  # each search is half of the step's 2n rows
+        return None if progress is None else (lambda done, total: progress(offset + done, 2 * n))
+
+    i, j, _ = _nearest_pairs(vectors, k, half(0))
+    if progress is not None:
+        progress(n, 2 * n)
+    ti, tj, _ = _nearest_pairs(title_vectors, k, half(n))
+    keys = np.union1d(i * n + j, ti * n + tj)
+    return keys // n, keys % n
 
 
 def _nearest_pairs(
