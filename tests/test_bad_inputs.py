@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,18 @@ def test_tracker_status_never_crashes_on_arbitrary_cells(tmp_path_factory, cells
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     if result.exit_code == 2:
         assert re.search(r"error: .*tracker\.xlsx.*Tracker!", result.output), result.output
+
+
+def test_a_date_cell_out_of_range_is_our_error_not_a_library_warning(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.xlsx"
+    path.write_bytes(_TRACKER)
+    book = load_workbook(path)
+    sheet = book["Tracker"]
+    column = [c.value for c in sheet[1]].index("Due date") + 1
+    sheet.cell(2, column).value = -1.6e16  # keeps the column's date format: openpyxl warns on reading it
+    book.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that would reach the user's terminal fails the test
+        result = runner.invoke(app, ["tracker", "status", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"Tracker!{sheet.cell(2, column).column_letter}2: due date" in result.output

@@ -66,18 +66,11 @@ def read_review(path: Path) -> list[ReviewDecision]:
     Raises:
         QmsError: not a review workbook, or cells hold invalid values; each problem names its sheet and cell.
     """
-    import zipfile
-
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    if not path.is_file():
-        raise QmsError("no such file", file=path, hint=HINT_REVIEW)
-    try:
-        book = load_workbook(path)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise QmsError(f"not an xlsx workbook ({type(exc).__name__})", file=path, hint=HINT_REVIEW) from exc
+    from .export.cells import open_workbook
+
+    book = open_workbook(path, QmsError, HINT_REVIEW)
     marker = book[META_SHEET]["B1"].value if META_SHEET in book.sheetnames else None
     if marker != FORMAT_MARKER or REVIEW_SHEET not in book.sheetnames:
         raise QmsError(

@@ -6,18 +6,14 @@ it. Every problem in a workbook is reported at once, each naming its sheet and c
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from .errors import OutputError, Problem, TrackerError, raise_if
 from .export import layout as L
-from .export.cells import HINT_EXPORT, SheetReader, read_meta
+from .export.cells import HINT_EXPORT, SheetReader, open_workbook, read_meta
 from .export.layout import Entry
 from .models import Framework, Model
 
@@ -98,15 +94,7 @@ def read_tracker(path: Path) -> FilledTracker:
             listed, each with its sheet and cell (for example `Tracker!J7`).
     """
     path = Path(path)
-    if not path.is_file():
-        raise TrackerError("no such file", file=path, hint=HINT_EXPORT)
-    try:
-        book = load_workbook(path)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        # openpyxl signals a file it cannot read in several ways; to the user they all mean the same.
-        raise TrackerError(
-            f"not an xlsx workbook ({type(exc).__name__})", file=path, hint=HINT_EXPORT
-        ) from exc
+    book = open_workbook(path, TrackerError, HINT_EXPORT)
     meta = read_meta(book, path)
     problems: list[Problem] = []
     if L.TRACKER_SHEET not in book.sheetnames:

@@ -6,6 +6,8 @@ Each problem names its sheet and cell (`Tracker!J7`); problems are collected, no
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -13,11 +15,31 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from ..errors import Problem, TrackerError
+from ..errors import Problem, QmsError, TrackerError
 from . import layout as L
 from .layout import Entry
 
 HINT_EXPORT = "Export a tracker with `qms export tracker FRAMEWORK.yaml -o tracker.xlsx`."
+
+
+def open_workbook(path: Path, error: type[QmsError], hint: str) -> Any:
+    """Open a workbook people have edited, or raise `error` saying it is not one.
+
+    openpyxl signals a file it cannot read in several ways; to the user they all mean the same. Its
+    warnings (a date cell holding a serial out of range, say) are silenced: the readers report each bad
+    cell themselves, with its sheet and cell and a hint.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not path.is_file():
+        raise error("no such file", file=path, hint=hint)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return load_workbook(path)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise error(f"not an xlsx workbook ({type(exc).__name__})", file=path, hint=hint) from exc
 
 
 def read_meta(book: Any, path: Path) -> dict[str, Any]:
