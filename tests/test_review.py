@@ -135,7 +135,7 @@ def _scores(items: list[Item], table: dict[tuple[int, int], float]) -> PairScore
     i, j = np.triu_indices(len(items), k=1)
     score = np.array([table.get((a, b), 0.0) for a, b in zip(i.tolist(), j.tolist(), strict=True)])
     zero = np.zeros(len(i))
-    return PairScores(len(items), i, j, score, zero, zero, zero, zero, True)
+    return PairScores(len(items), i, j, score, zero, zero, zero, zero, zero, True)
 
 
 def test_rank_candidates_margins_by_kind() -> None:
@@ -428,9 +428,15 @@ def test_explain_names_standard_neighbours_parts_constraints_and_members(tree) -
         for k in range(len(scores.i))
         if {consolidation.items[scores.i[k]].ref, consolidation.items[scores.j[k]].ref} == {e.ref, first.ref}
     )
-    assert (first.score, first.cosine, first.fuzzy, first.title_ratio, first.structure) == tuple(
-        round(float(getattr(scores, f)[k]), 4) for f in ("score", "cosine", "fuzzy", "title", "structure")
-    )
+    parts = ("score", "cosine", "title_cosine", "fuzzy", "title", "structure")
+    assert (
+        first.score,
+        first.cosine,
+        first.title_cosine,
+        first.fuzzy,
+        first.title_ratio,
+        first.structure,
+    ) == tuple(round(float(getattr(scores, f)[k]), 4) for f in parts)
     assert [m.ref for m in e.members] == ["beta-2023:7.2", "gamma-2024:safe/staffing"]
     assert e.cohesion == round((e.members[0].score + e.members[1].score) / 2, 4)
     assert [(c.kind, c.refs, c.by) for c in e.constraints] == [
@@ -656,3 +662,21 @@ def test_a_short_list_is_the_head_of_the_long_one(seed: int) -> None:
     assert all({r.ref_a, r.ref_b} not in decided for r in full)
     for limit in (1, 3, 8):
         assert ranked(limit) == full[:limit]
+
+
+def test_explained_parts_add_up_to_the_score(tree) -> None:
+    consolidation = run(*tree)
+    e = explain(consolidation, Overrides(), "alpha-2020:7.2", neighbours=20)
+    w, engine = Settings().weights, Settings()
+    assert e.formula.startswith(f"score = {w.embedding:g} x text emb")
+    assert any(n.same_set for n in e.neighbours) and any(not n.same_set for n in e.neighbours)
+    for n in e.neighbours:
+        base = (
+            w.embedding * n.cosine
+            + w.title_embedding * n.title_cosine
+            + w.fuzzy * n.fuzzy
+            + w.title * n.title_ratio
+            + n.structure
+        )
+        expected = min(1.0, base) * (engine.same_set_factor if n.same_set else 1.0)
+        assert n.score == pytest.approx(expected, abs=1e-3), n.ref

@@ -10,17 +10,23 @@ from .review import _PARTS, _Pairs
 
 
 class Neighbour(Model):
-    """Another requirement, with the pair's score and its parts (unscored pairs: all 0)."""
+    """Another requirement, with the pair's score and its parts (unscored pairs: all 0).
+
+    score = min(1, w.embedding x cosine + w.title_embedding x title_cosine + w.fuzzy x fuzzy
+    + w.title x title_ratio + structure), x same_set_factor when both come from one set.
+    """
 
     ref: str
     title: str
     standard: str
     same_standard: bool
+    same_set: bool = False
     score: float
-    cosine: float = 0.0
-    fuzzy: float = 0.0
-    title_ratio: float = 0.0
-    structure: float = 0.0
+    cosine: float = 0.0  # text embeddings
+    title_cosine: float = 0.0  # title embeddings
+    fuzzy: float = 0.0  # token-set ratio of the texts
+    title_ratio: float = 0.0  # token-sort ratio of the titles
+    structure: float = 0.0  # shared clause number and mutual-best bonuses
 
 
 class Constraint(Model):
@@ -43,6 +49,7 @@ class Explanation(Model):
     standard_title: str | None = None
     domain: str | None = None
     threshold: float
+    formula: str = ""  # how a score is made from its parts, with this run's weights
     cohesion: float | None = None  # mean score to the other members; None when alone
     neighbours: tuple[Neighbour, ...] = ()
     constraints: tuple[Constraint, ...] = ()
@@ -64,7 +71,13 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
     ) + tuple(
         Constraint(kind="exclude", refs=(e.ref,), reason=e.reason) for e in overrides.exclude if e.ref == ref
     )
-    threshold = framework.framework.engine.threshold
+    engine = framework.framework.engine
+    threshold, w = engine.threshold, engine.weights
+    formula = (
+        f"score = {w.embedding:g} x text emb + {w.title_embedding:g} x title emb + {w.fuzzy:g} x text fuzzy"
+        f" + {w.title:g} x title fuzzy + bonus (same clause {engine.clause_bonus:g}, mutual best"
+        f" {engine.mutual_bonus:g}), at most 1; x {engine.same_set_factor:g} within one set"
+    )
     index = next((k for k, it in enumerate(items) if it.ref == ref), None)
     if index is None:
         if not any(e.ref == ref for e in framework.excluded):
@@ -79,13 +92,15 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
 
     def neighbour(k: int) -> Neighbour:
         at, other = pairs.index(index, k), items[k]
-        parts = [0.0] * 5 if at is None else [round(float(getattr(pairs.scores, f)[at]), 4) for f in _PARTS]
+        parts = [0.0] * len(_PARTS) if at is None else [float(getattr(pairs.scores, f)[at]) for f in _PARTS]
+        names = ("score", "cosine", "title_cosine", "fuzzy", "title_ratio", "structure")
         return Neighbour(
             ref=other.ref,
             title=other.title,
             standard=standard_of[other.ref].id,
             same_standard=standard_of[other.ref].id == home.id,
-            **dict(zip(("score", "cosine", "fuzzy", "title_ratio", "structure"), parts, strict=True)),
+            same_set=other.set_id == items[index].set_id,
+            **{name: round(part, 4) for name, part in zip(names, parts, strict=True)},
         )
 
     others = sorted((k for k in range(len(items)) if k != index), key=lambda k: (-pairs.score(index, k), k))
@@ -98,6 +113,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         standard_title=home.title,
         domain=home.domain,
         threshold=threshold,
+        formula=formula,
         cohesion=round(sum(m.score for m in members) / len(members), 4) if members else None,
         neighbours=tuple(neighbour(k) for k in others[:neighbours]),
         constraints=constraints,

@@ -59,7 +59,8 @@ class PairScores:
     i: np.ndarray
     j: np.ndarray
     score: np.ndarray
-    cosine: np.ndarray
+    cosine: np.ndarray  # of the text embeddings
+    title_cosine: np.ndarray  # of the title embeddings
     fuzzy: np.ndarray
     title: np.ndarray
     structure: np.ndarray  # bonuses added (clause number, mutual best)
@@ -113,7 +114,7 @@ def score_pairs(
     score = np.where(same_set, score * settings.same_set_factor, score)
     tick(progress, steps, steps)
     return PairScores(
-        n, i.astype(np.int64), j.astype(np.int64), score, cosine, fuzzy, title, structure, exact
+        n, i.astype(np.int64), j.astype(np.int64), score, cosine, title_cosine, fuzzy, title, structure, exact
     )
 
 

@@ -215,9 +215,11 @@ def _render_explanation(e: Explanation) -> None:
         head.add_row("cohesion", f"{cohesion}; threshold {e.threshold:.2f}")
     console.print(head)
     if e.standard is not None:
-        console.print(_score_table(f"Nearest {len(e.neighbours)} requirement(s)", e.neighbours, True))
         console.print(
-            _score_table(f"Other members of {e.standard}", e.members, False)
+            _score_table(f"Nearest {len(e.neighbours)} requirement(s)", e.neighbours, True, e.formula)
+        )
+        console.print(
+            _score_table(f"Other members of {e.standard}", e.members, False, e.formula)
             if e.members
             else f"No other members in {e.standard}."
         )
@@ -234,16 +236,17 @@ def _render_explanation(e: Explanation) -> None:
         console.print(f"No overrides name {escape(e.ref)}.", highlight=False)
 
 
-def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool) -> Table:
-    table = Table(title=title)
+def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, formula: str) -> Table:
+    table = Table(title=title, caption=f"{formula} (* same set)")
     columns = [
         "ref",
         *(["standard"] if with_standard else []),
         "score",
-        "cosine",
-        "fuzzy",
-        "title ratio",
-        "structure",
+        "text\nemb",
+        "title\nemb",
+        "text\nfuzzy",
+        "title\nfuzzy",
+        "bonus",
     ]
     for column in columns:
         table.add_column(
@@ -252,8 +255,8 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool) -
     for n in rows:
         standard = [n.standard + (" (same)" if n.same_standard else "")] if with_standard else []
         table.add_row(
-            escape(n.ref),
+            escape(n.ref) + (" *" if n.same_set else ""),
             *standard,
-            *(f"{x:.3f}" for x in (n.score, n.cosine, n.fuzzy, n.title_ratio, n.structure)),
+            *(f"{x:.3f}" for x in (n.score, n.cosine, n.title_cosine, n.fuzzy, n.title_ratio, n.structure)),
         )
     return table
