@@ -65,6 +65,26 @@ def test_target_and_threshold_are_exclusive(tmp_path: Path, fake_model: None) ->
     assert not (tmp_path / "out" / "framework.yaml").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["consolidate", "--target", "0"], "error: --target: --target 0: input should be greater than"),
+        (["consolidate", "--threshold", "1.5"], "error: --threshold: --threshold 1.5: input should be less"),
+        (["evaluate", "gold.yaml", "--threshold", "5"], "error: --threshold: --threshold 5.0: input should"),
+        (["review", "--threshold", "2"], "Invalid value for '--threshold'"),
+    ],
+)
+def test_out_of_range_engine_options_are_exit_2_without_a_traceback(
+    tmp_path: Path, fake_model: None, command: list[str], expected: str
+) -> None:
+    standards, mappings = make_tree(tmp_path)
+    paths = [] if command[0] == "evaluate" else ["-s", str(standards), "-m", str(mappings)]
+    result = runner.invoke(app, [*command, *paths], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
 def test_bad_mappings_ref_is_exit_2_and_writes_nothing(tmp_path: Path, fake_model: None) -> None:
     standards, mappings = make_tree(tmp_path)
     (mappings / "overrides.yaml").write_text("must_link:\n  - refs: [alpha-2020:7.2, nope:1]\n")

@@ -11,6 +11,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from ..errors import QmsError
+from ..models import Settings
 
 
 class ExitCode(enum.IntEnum):
@@ -57,3 +58,32 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
 )
+
+
+OPTION_HINTS = {
+    "threshold": "Give an average score between 0 and 1; the engine's default is 0.40.",
+    "match_threshold": "Give an average score between 0 and 1; the calibrated default is 0.87.",
+    "target": "Give a number of standards, 1 or more, or leave --target out to cut at the threshold.",
+}
+
+
+def engine_settings(options: dict[str, tuple[str, Any]]) -> Settings:
+    """Engine settings from command-line values, `{field: (option, value)}`; None leaves the default.
+
+    Raises:
+        QmsError: a value the engine cannot take, naming the option and what it accepts.
+    """
+    from pydantic import ValidationError
+
+    given = {field: value for field, (_, value) in options.items() if value is not None}
+    try:
+        return Settings.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0])
+        option, value = options[field]
+        raise QmsError(
+            f"{option} {value}: {first['msg'][0].lower()}{first['msg'][1:]}",
+            field=option,
+            hint=OPTION_HINTS.get(field),
+        ) from None

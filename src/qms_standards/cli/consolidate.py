@@ -12,10 +12,9 @@ from rich.table import Table
 from ..errors import QmsError
 from ..files import dump_model, ensure_folder, write_atomic
 from ..load import LOCK_FILE, load_catalogue
-from ..models import Settings
 from ..progress import Report, step, tick
 from ..summary import summarise
-from ._app import app, console
+from ._app import app, console, engine_settings
 from .progress import progress_bars
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
@@ -72,15 +71,7 @@ def consolidate(
             field="--target",
             hint="Give a similarity threshold (0-1) or a number of standards, not both.",
         )
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise QmsError(
-            f"--threshold must be between 0 and 1, not {threshold}",
-            field="--threshold",
-            hint="The default is the engine's calibrated threshold; try 0.4-0.7.",
-        )
-    settings = Settings.model_validate(
-        {k: v for k, v in (("threshold", threshold), ("target", target)) if v is not None}
-    )
+    settings = engine_settings({"threshold": ("--threshold", threshold), "target": ("--target", target)})
     with progress_bars(quiet=quiet) as report:
         catalogue = load_catalogue([standards], mappings, step(report, "Reading sets"))
         assert catalogue.mappings is not None

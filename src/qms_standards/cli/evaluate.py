@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from ..files import write_atomic
-from ..models import Settings
-from ._app import app, console, err_console
+from ._app import app, console, engine_settings, err_console
 from .progress import progress_bars
 
 
@@ -36,8 +35,8 @@ def evaluate(
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..evaluate import SWEEP, load_gold, run_evaluation
 
+    settings = engine_settings({"match_threshold": ("--threshold", threshold)})  # options before files
     data = load_gold(gold)
-    settings = Settings() if threshold is None else Settings(match_threshold=threshold)
     with progress_bars(quiet=quiet or as_json) as progress:
         main, clusters, swept = run_evaluation(
             data,

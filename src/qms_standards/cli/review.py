@@ -13,8 +13,7 @@ from rich.table import Table
 from ..errors import QmsError
 from ..files import write_atomic
 from ..load import OVERRIDES_FILE, load_catalogue
-from ..models import Settings
-from ._app import app, console
+from ._app import app, console, engine_settings
 from .progress import progress_bars
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
@@ -50,7 +49,7 @@ def _consolidate(
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..framework import consolidate
 
-    settings = Settings() if threshold is None else Settings(threshold=threshold)
+    settings = engine_settings({"threshold": ("--threshold", threshold)})
     catalogue = load_catalogue([standards], mappings)
     assert catalogue.mappings is not None
     with progress_bars(quiet=quiet) as progress:
