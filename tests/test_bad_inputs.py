@@ -27,6 +27,8 @@ FRAMEWORKS = [
     ("truncated.yaml", 64, None, "invalid YAML"),
     ("unknown-key.yaml", 56, "standards[0].colour", "unknown key 'colour'"),
     ("wrong-type.yaml", 59, "standards[0].risk.score", "valid integer"),
+    ("duplicate-id.yaml", 65, "standards[1].id", "standard 'QS-001' appears more than once"),
+    ("unknown-domain.yaml", 75, "standards[2].domain", "domain 'D9' is not one of the framework's domains"),
 ]
 GOLD = [
     ("duplicate-id.yaml", 4, "requirements[1].id", "duplicate requirement id 'a:1'"),
@@ -115,3 +117,18 @@ def test_a_date_cell_out_of_range_is_our_error_not_a_library_warning(tmp_path: P
         result = runner.invoke(app, ["tracker", "status", str(path)])
     assert result.exit_code == 2, result.output
     assert f"Tracker!{sheet.cell(2, column).column_letter}2: due date" in result.output
+
+
+@pytest.mark.parametrize("command", ["diff", "export-markdown", "validate"])
+def test_a_workbook_given_for_yaml_is_named_as_a_workbook(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "framework.yaml"  # named like YAML, but a tracker: people mix the two up
+    path.write_bytes(_TRACKER)
+    args = {
+        "diff": ["diff", str(SMALL), str(path)],
+        "export-markdown": ["export", "markdown", str(path), "-o", str(tmp_path / "out.md")],
+        "validate": ["validate", str(path)],
+    }[command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"error: {path}: this is a zip archive (an Excel workbook?)" in " ".join(result.output.split())
+    assert not (tmp_path / "out.md").exists()

@@ -168,7 +168,7 @@ def frameworks(draw: st.DrawFn) -> Framework:
     standards = [
         Standard(
             id=sid,
-            domain=draw(st.sampled_from(DOMAIN_IDS)),
+            domain=draw(st.sampled_from([d.id for d in domains])),
             title=draw(words),
             statement=draw(words),
             qms_component=draw(st.sampled_from(QMS_COMPONENTS)),

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from .errors import FrameworkError, Problem, QmsError
+from .load import field_path, framework_problems
 from .models import Framework, Model, Risk, SourceLink, Standard
 
 ANY = "any"
@@ -209,34 +210,20 @@ class _Index:
 
 def _index(framework: Framework, side: str) -> _Index:
     """Index a framework, refusing one that holds an id or ref twice (a diff of it would mislead)."""
-    index, problems = _Index(), []
-    for i, domain in enumerate(framework.domains):
-        if domain.id in index.domains:
-            problems.append(_twice(side, f"domains[{i}].id", f"domain '{domain.id}'"))
-        index.domains[domain.id] = (domain.name, domain.description)
-    for i, standard in enumerate(framework.standards):
-        if standard.id in index.standards:
-            problems.append(_twice(side, f"standards[{i}].id", f"standard '{standard.id}'"))
-        index.standards[standard.id] = standard
-        for j, link in enumerate(standard.sources):
-            if link.ref in index.holders:
-                problems.append(_twice(side, f"standards[{i}].sources[{j}].ref", f"source '{link.ref}'"))
-            index.holders[link.ref] = (standard.id, link)
-    for i, item in enumerate(framework.excluded):
-        if item.ref in index.holders or item.ref in index.excluded:
-            problems.append(_twice(side, f"excluded[{i}].ref", f"source '{item.ref}'"))
-        index.excluded[item.ref] = item.reason
+    problems = [
+        Problem(message, field=f"{side}: {field_path(loc)}", hint=hint)
+        for loc, message, hint in framework_problems(framework)
+    ]
     if problems:
         raise FrameworkError(f"{len(problems)} problem(s) in the {side} framework", problems=problems)
+    index = _Index()
+    index.domains = {d.id: (d.name, d.description) for d in framework.domains}
+    for standard in framework.standards:
+        index.standards[standard.id] = standard
+        for link in standard.sources:
+            index.holders[link.ref] = (standard.id, link)
+    index.excluded = {item.ref: item.reason for item in framework.excluded}
     return index
-
-
-def _twice(side: str, where: str, what: str) -> Problem:
-    return Problem(
-        f"{what} appears more than once",
-        field=f"{side}: {where}",
-        hint="Each standard id, domain id and source ref must appear once; rerun `qms consolidate`.",
-    )
 
 
 # --- Comparisons ---------------------------------------------------------------------------------

@@ -237,7 +237,7 @@ def _check_overrides(
                 f"'{ref}' is not a requirement in the loaded standard sets",
                 doc.path,
                 doc.line_of(loc),
-                _name(loc),
+                field_path(loc),
                 "Write refs as <set-id>:<requirement-id>; `qms list` and `qms show` list them.",
             )
         )
@@ -318,7 +318,8 @@ def _check_link_conflicts(doc: Document, overrides: Overrides, problems: list[Pr
                     )
 
 
-def _name(loc: tuple[str | int, ...]) -> str:
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A location as users read it: `standards[3].sources[0].ref`."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -364,9 +365,62 @@ def load_framework(path: Path) -> Framework:
         )
     doc = read_yaml(path, problems)
     framework = validate_document(doc, Framework, problems) if doc else None
+    if doc is not None and framework is not None:
+        for loc, message, hint in framework_problems(framework):
+            problems.append(Problem(message, path, doc.line_of(loc), field_path(loc), hint))
     if problems or framework is None:
         raise FrameworkError(f"{len(problems)} problem(s) in framework", problems=problems)
     return framework
+
+
+FRAMEWORK_HINT = "A framework is written by `qms consolidate`: rerun it rather than editing the file."
+
+
+def framework_problems(framework: Framework) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """What makes a schema-valid framework unusable: (location, message, hint) for each problem.
+
+    An id or source ref held twice, or a standard in a domain the framework does not define: an export or
+    a diff of such a file would mislead.
+    """
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    domains: set[str] = set()
+    for i, domain in enumerate(framework.domains):
+        if domain.id in domains:
+            out.append((("domains", i, "id"), f"domain '{domain.id}' appears more than once", FRAMEWORK_HINT))
+        domains.add(domain.id)
+    standards: set[str] = set()
+    placed: set[str] = set()
+    for i, standard in enumerate(framework.standards):
+        if standard.id in standards:
+            out.append(
+                (("standards", i, "id"), f"standard '{standard.id}' appears more than once", FRAMEWORK_HINT)
+            )
+        standards.add(standard.id)
+        if standard.domain not in domains:
+            out.append(
+                (
+                    ("standards", i, "domain"),
+                    f"domain '{standard.domain}' is not one of the framework's domains",
+                    f"Use one of: {', '.join(sorted(domains))}; or rerun `qms consolidate`.",
+                )
+            )
+        for j, link in enumerate(standard.sources):
+            if link.ref in placed:
+                out.append(
+                    (
+                        ("standards", i, "sources", j, "ref"),
+                        f"source '{link.ref}' appears more than once",
+                        FRAMEWORK_HINT,
+                    )
+                )
+            placed.add(link.ref)
+    for i, item in enumerate(framework.excluded):
+        if item.ref in placed:
+            out.append(
+                (("excluded", i, "ref"), f"source '{item.ref}' appears more than once", FRAMEWORK_HINT)
+            )
+        placed.add(item.ref)
+    return out
 
 
 def validate_paths(paths: list[Path]) -> Catalogue:

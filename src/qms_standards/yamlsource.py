@@ -95,6 +95,16 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
             )
         )
         return None
+    if raw.startswith(b"PK\x03\x04"):  # a zip archive: .xlsx, .docx and .ods files all are
+        problems.append(
+            Problem(
+                "this is a zip archive (an Excel workbook?), not a YAML text file",
+                path,
+                hint="Give the YAML file here (a framework is out/framework.yaml); workbooks go to "
+                "`qms tracker status` or `qms review --apply`.",
+            )
+        )
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
