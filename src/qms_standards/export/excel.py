@@ -167,7 +167,7 @@ def _write_summary(ws: Worksheet, framework: Framework, services: Sequence[str],
     last = max(count + 1, 2)
     ranges: dict[str, str] = {
         k: f"{L.TRACKER_SHEET}!${at[k]}$2:${at[k]}${last}"
-        for k in ("domain", "service", "status", "weight")
+        for k in ("id", "domain", "service", "status", "weight")
         if k in at
     }
     put(ws["A1"], "Compliance").font = TITLE_FONT
@@ -208,7 +208,9 @@ def _summary_formulas(ws: Worksheet, r: int, key_range: str | None, ranges: dict
     """Counts and compliance for the rows whose key (domain or service) is in column A; all rows if None."""
     status, weight = ranges["status"], ranges["weight"]
     match = f"({key_range}=$A{r})*" if key_range else ""
-    ws.cell(row=r, column=3).value = f"=COUNTIF({key_range},$A{r})" if key_range else f"=ROWS({status})"
+    # All rows: those with an id, as `qms tracker status` counts them (a cleared row is not a row).
+    rows = f"=COUNTIF({key_range},$A{r})" if key_range else f"=COUNTA({ranges['id']})"
+    ws.cell(row=r, column=3).value = rows
     for c, value in enumerate(L.STATUSES, 4):
         ws.cell(row=r, column=c).value = (
             f'=COUNTIFS({key_range},$A{r},{status},"{value}")'
