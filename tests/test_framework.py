@@ -115,9 +115,28 @@ def test_assign_ids_is_one_to_one_and_retires_lost_ids() -> None:
     )
     ids, new_lock = assign_ids([["a:1"], ["b:1", "a:2"], ["c:9"]], lock)
     assert ids == ["QS-001", "QS-002", "QS-004"]
-    assert new_lock.retired == ("QS-003",)
+    assert new_lock.retired == (LockEntry(id="QS-003", refs=("a:3",)),)
     again, _ = assign_ids([["x:1"]], new_lock)
     assert again == ["QS-005"]
+
+
+def test_a_retired_id_comes_back_only_for_exactly_its_refs() -> None:
+    lock = IdsLock(standards=(LockEntry(id="QS-001", refs=("a:1",)), LockEntry(id="QS-002", refs=("b:1",))))
+    # A trial run at a lower threshold merges the two: QS-002 retires with its refs.
+    ids, trial = assign_ids([["a:1", "b:1"]], lock)
+    assert ids == ["QS-001"] and trial.retired == (LockEntry(id="QS-002", refs=("b:1",)),)
+    # Back at the default: the same two clusters, the same two ids.
+    ids, back = assign_ids([["a:1"], ["b:1"]], trial)
+    assert ids == ["QS-001", "QS-002"] and back.retired == ()
+    # A cluster that only overlaps a retired id's refs never gets that id.
+    ids, _ = assign_ids([["a:1"], ["b:1", "c:1"]], trial)
+    assert ids == ["QS-001", "QS-003"]
+
+
+def test_a_lock_with_bare_retired_ids_still_reads() -> None:
+    lock = IdsLock.model_validate({"standards": [], "retired": ["QS-004"]})
+    assert lock.retired == (LockEntry(id="QS-004", refs=()),)
+    assert assign_ids([["z:1"]], lock)[0] == ["QS-005"]
 
 
 def test_overrides_and_exclusions_apply(tmp_path: Path) -> None:

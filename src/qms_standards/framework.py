@@ -340,7 +340,8 @@ def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], Ids
     """Give each cluster the id of the locked standard it shares most refs with; new ids to the rest.
 
     Matching is one-to-one and greedy by overlap, ties broken by id then by the cluster's first ref, so the
-    same inputs always give the same ids. Ids that lose their cluster are retired and never reused.
+    same inputs always give the same ids. Ids that lose their cluster are retired with the refs they held;
+    a retired id comes back only for a cluster of exactly those refs, and is never given to another.
     """
     owner = {ref: entry.id for entry in lock.standards for ref in entry.refs}
     candidates: list[tuple[int, tuple[str, int], str, int, str]] = []
@@ -355,7 +356,11 @@ def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], Ids
         if ids[n] is None and locked not in taken:
             ids[n] = locked
             taken.add(locked)
-    used = [_id_key(i)[1] for i in [*(e.id for e in lock.standards), *lock.retired]]
+    revivable = {frozenset(e.refs): e.id for e in lock.retired if e.refs}
+    for n, refs in enumerate(clusters):
+        if ids[n] is None and revivable.get(frozenset(refs), "") not in ("", *taken):
+            ids[n] = revivable[frozenset(refs)]
+    used = [_id_key(i)[1] for i in [*(e.id for e in lock.standards), *(e.id for e in lock.retired)]]
     next_number = max(used, default=0) + 1
     for n in sorted(range(len(clusters)), key=lambda n: min(clusters[n])):
         if ids[n] is None:
@@ -368,7 +373,14 @@ def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], Ids
             key=lambda e: _id_key(e.id),
         )
     )
-    retired = sorted({*lock.retired, *(e.id for e in lock.standards if e.id not in taken)}, key=_id_key)
+    live = set(final)
+    retired = sorted(
+        [
+            *(e for e in lock.retired if e.id not in live),
+            *(e for e in lock.standards if e.id not in live),
+        ],
+        key=lambda e: _id_key(e.id),
+    )
     return final, IdsLock(prefix=lock.prefix, standards=entries, retired=tuple(retired))
 
 

@@ -5,7 +5,7 @@ Every model is strict (`extra="forbid"`) and frozen; field order is the order wr
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -181,7 +181,19 @@ class IdsLock(Model):
 
     prefix: str = "QS"
     standards: tuple[LockEntry, ...] = ()
-    retired: tuple[str, ...] = Field(default=(), description="Ids no longer in use; never given out again.")
+    retired: tuple[LockEntry, ...] = Field(
+        default=(),
+        description="Ids no longer in use, with the refs each last held: one comes back only for a cluster "
+        "of exactly those refs (a trial run at another threshold, undone); no other cluster ever gets it.",
+    )
+
+    @field_validator("retired", mode="before")
+    @classmethod
+    def _bare_ids(cls, value: Any) -> Any:
+        """Lock files written before retired ids kept their refs list bare ids: read them with no refs."""
+        if isinstance(value, list | tuple):
+            return [{"id": v, "refs": []} if isinstance(v, str) else v for v in value]
+        return value
 
 
 class Mappings(Model):
