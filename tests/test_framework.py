@@ -305,3 +305,20 @@ def test_clustering_reports_merges_and_ends_complete() -> None:
     assert clusters == [[0, 1, 2], [3, 4], [5]]
     assert reports[0] == ("c", 0, 5) and reports[-1] == ("c", 5, 5)
     _check_counts(reports)
+
+
+def test_a_must_link_moves_a_requirement_but_does_not_make_it_equal(tmp_path: Path) -> None:
+    standards, mappings = make_tree(tmp_path)
+    before = run(standards, mappings).framework
+    relationship = {s.ref: s.relationship for st_ in before.standards for s in st_.sources}
+    home = {s.ref: st_.id for st_ in before.standards for s in st_.sources}
+    a, b = "alpha-2020:7.2", "gamma-2024:caring/kindness"
+    assert home[a] != home[b]
+    (mappings / "overrides.yaml").write_text(f"must_link:\n  - refs: [{a}, {b}]\n")
+    after = run(standards, mappings).framework
+    joined = next(st_ for st_ in after.standards if {a, b} <= {s.ref for s in st_.sources})
+    links = {s.ref: s for s in joined.sources}
+    assert links[b].relationship != "equal"  # joined by a person, not matched by the engine
+    for ref, link in links.items():
+        if ref != b and home[ref] == home[a]:
+            assert link.relationship == relationship[ref], ref  # the others keep their labels

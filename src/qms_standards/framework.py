@@ -119,13 +119,14 @@ def consolidate(
         scores=scores,
         progress=step(progress, "Clustering"),
     )
+    # Which members are the same requirement (`equal`) is the engine's call from the scores alone: a
+    # must-link says two refs share a standard, not that they say the same thing.
     same, _ = dedupe(
         items,
         vectors,
         title_vectors,
         settings,
         threshold=settings.match_threshold,
-        must_link=must,
         cannot_link=cannot,
         scores=scores,
         progress=step(progress, "Matching equals"),
