@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,16 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
             )
         )
         return None
+    for stray in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        if stray.name not in MAPPING_FILES:
+            close = difflib.get_close_matches(stray.name, MAPPING_FILES, n=1, cutoff=0.8)
+            problems.append(
+                Problem(
+                    "not a mappings file: qms reads only " + ", ".join(MAPPING_FILES) + " here",
+                    stray,
+                    hint=f"Rename it to {close[0]}." if close else "Move it out of the mappings folder.",
+                )
+            )
     if not domains_path.exists():
         problems.append(
             Problem(
