@@ -1,3 +1,4 @@
+import importlib
 import re
 import subprocess
 import sys
@@ -50,3 +51,16 @@ def test_installed_console_script_answers_help() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "consolidate" in result.stdout
+
+
+def test_every_import_the_readme_shows_works() -> None:
+    imports = re.findall(r"^from (qms_standards[\w.]*) import ([\w, ]+)$", README, flags=re.MULTILINE)
+    assert len(imports) >= 5
+    for module, names in imports:
+        loaded = importlib.import_module(module)
+        for name in (n.strip() for n in names.split(",")):
+            assert hasattr(loaded, name), f"README: from {module} import {name}"
+    for module, name in re.findall(r"`(\w+)\.(?!(?:py|yaml|md|xlsx|json)`)(\w+)`", README):
+        if (ROOT / "src" / "qms_standards" / f"{module}.py").exists():  # `review_eval.simulate_review` ...
+            found = hasattr(importlib.import_module(f"qms_standards.{module}"), name)
+            assert found, f"README: {module}.{name}"
