@@ -132,3 +132,18 @@ def test_a_workbook_given_for_yaml_is_named_as_a_workbook(tmp_path: Path, comman
     assert result.exit_code == 2, result.output
     assert f"error: {path}: this is a zip archive (an Excel workbook?)" in " ".join(result.output.split())
     assert not (tmp_path / "out.md").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "tracker", str(SMALL), "-o"],
+        ["export", "markdown", str(SMALL), "-o"],
+        ["diff", str(SMALL), str(SMALL), "--markdown"],
+    ],
+)
+def test_an_output_that_is_a_folder_is_named_as_one(tmp_path: Path, command: list[str]) -> None:
+    result = runner.invoke(app, [*command, str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {tmp_path}: is a folder, not a file" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []

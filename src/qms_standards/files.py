@@ -20,6 +20,18 @@ _FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _FIXED_ISO_TIME = "2000-01-01T00:00:00Z"
 
 
+def refuse_folder(path: Path) -> None:
+    """An output path naming an existing folder is a user's slip: say so before anything is read.
+
+    Raises:
+        OutputError: `path` is a folder.
+    """
+    if path.is_dir():
+        raise OutputError(
+            "is a folder, not a file", file=path, hint=f"Give a file name inside it, e.g. {path / 'NAME'}."
+        )
+
+
 def write_atomic(
     path: Path, data: bytes | str, *, before_replace: Callable[[Path], None] | None = None
 ) -> None:
@@ -36,6 +48,7 @@ def write_atomic(
         OutputError: The folder is missing or not writable, or the file cannot be written.
     """
     path = Path(path)
+    refuse_folder(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(

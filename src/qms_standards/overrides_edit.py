@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import MappingError, OutputError, Problem, QmsError, raise_if
-from .files import write_atomic
+from .files import refuse_folder, write_atomic
 from .load import DOMAINS_FILE, LOCK_FILE, OVERRIDES_FILE, load_mappings
 from .models import Link, Model, Overrides
 from .review import COLUMNS, DECISIONS, FORMAT_MARKER, META_SHEET, REVIEW_SHEET, Decision
@@ -354,6 +354,7 @@ def check_review_overwrite(path: Path, overrides: Overrides, known_refs: set[str
     Raises:
         OutputError: `path` exists and holds unapplied decisions, or is not a clean qms review workbook.
     """
+    refuse_folder(path)
     if not path.exists():
         return
     hint = f"Apply it first (`qms review --apply {path}`), write to another file, or pass --force."

@@ -15,6 +15,7 @@ from .errors import OutputError, Problem, TrackerError, raise_if
 from .export import layout as L
 from .export.cells import HINT_EXPORT, SheetReader, open_workbook, read_meta
 from .export.layout import Entry
+from .files import refuse_folder
 from .models import Framework, Model
 
 
@@ -145,6 +146,7 @@ def check_overwrite(path: Path) -> None:
         OutputError: `path` exists and holds entries someone filled in, or is not a qms tracker.
     """
     path = Path(path)
+    refuse_folder(path)
     if not path.exists():
         return
     hint = (
