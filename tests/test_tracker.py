@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +205,7 @@ def test_a_due_date_that_is_not_a_date(tmp_path: Path) -> None:
     path = export(tmp_path / "t.xlsx")
     fill(path, {("QS-004", ""): {"Due date": "next week"}})
     error = _error(path)
-    assert str(error) == f"{path}: Tracker!K5: due date 'next week' is not a date"
+    assert str(error) == f"{path}: Tracker!K5: due date is 'next week', not a date"
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -593,3 +593,14 @@ def test_cli_tracker_status_bad_today_is_a_usage_error(tmp_path: Path) -> None:
 def test_cli_help_lists_the_new_commands() -> None:
     assert "tracker" in qms("export", "--help").stdout
     assert "status" in qms("tracker", "--help").stdout
+
+
+def test_a_time_in_the_due_date_column_is_called_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.xlsx"
+    path.write_bytes(render_tracker(load_framework(SMALL)))
+    book = load_workbook(path)
+    book["Tracker"]["K3"].value = time(10, 0)
+    book.save(path)
+    with pytest.raises(TrackerError) as caught:
+        read_tracker(path)
+    assert str(caught.value) == f"{path}: Tracker!K3: due date is a time of day (10:00:00), not a date"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 import zipfile
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +182,17 @@ class SheetReader:
         try:
             return date.fromisoformat(str(value).strip())
         except ValueError:
+            if isinstance(value, time):
+                shown = f"a time of day ({value.isoformat()}), not a date"
+            elif isinstance(value, str) and value.startswith("#"):  # how openpyxl reads an error cell
+                shown = f"an error ({value}): a formula error, or a number too large to be a date"
+            else:
+                shown = f"{value!r}, not a date"
             self.problems.append(
                 self.problem(
                     row,
                     self.letters["due"],
-                    f"due date {value!r} is not a date",
+                    f"due date is {shown}",
                     "Enter a date such as 2025-03-31, or clear the cell.",
                 )
             )
