@@ -273,9 +273,13 @@ def test_apply_creates_overrides_with_a_header(tmp_path: Path, tree) -> None:
     workbook = _workbook(
         tmp_path / "review.xlsx", [_row(1, "beta-2023:4.1", "alpha-2020:4.1")], {1: ("same",)}
     )
-    result = apply_review(workbook, mappings, _refs(standards), by=None, date=TODAY)
+    with pytest.raises(QmsError) as caught:  # nobody named: an auditor could not tell who decided
+        apply_review(workbook, mappings, _refs(standards), by=None, date=TODAY)
+    assert [(p.field, p.message) for p in caught.value.problems] == [("Review!P2", "who decided is missing")]
+    result = apply_review(workbook, mappings, _refs(standards), by="QA lead", date=TODAY)
     assert result.text == (
-        OVERRIDES_HEADER + "must_link:\n  - refs: [alpha-2020:4.1, beta-2023:4.1]\n    date: '2025-02-03'\n"
+        OVERRIDES_HEADER
+        + "must_link:\n  - refs: [alpha-2020:4.1, beta-2023:4.1]\n    by: QA lead\n    date: '2025-02-03'\n"
     )
 
 
@@ -353,8 +357,8 @@ def test_unknown_and_excluded_refs_are_errors(tmp_path: Path) -> None:
     with pytest.raises(QmsError) as caught:
         _plan(rows, {1: ("same",), 2: ("different",)}, overrides, tmp_path)
     assert [(p.field, p.message) for p in caught.value.problems] == [
-        ("Review!O2", "'nope:1' is not a requirement in the loaded sets"),
-        ("Review!O3", "'c:1' is excluded"),
+        ("Review!F2", "'nope:1' is not a requirement in the loaded sets"),  # the cell of the bad ref
+        ("Review!F3", "'c:1' is excluded"),
     ]
 
 
@@ -385,7 +389,7 @@ def test_decisions_are_hard_constraints_and_untouched_ids_stay(tmp_path: Path, t
         [_row(1, *joined), _row(2, *split)],
         {1: ("same", "QA lead", "Both are about nonconformity"), 2: ("different",)},
     )
-    result = apply_review(workbook, mappings, _refs(standards), by=None, date=TODAY)
+    result = apply_review(workbook, mappings, _refs(standards), by="Head of quality", date=TODAY)
     assert result.text is not None
     (mappings / OVERRIDES_FILE).write_text(result.text)
     after = run(standards, mappings)
@@ -488,7 +492,19 @@ def test_cli_review_refuses_to_overwrite_unapplied_decisions(tmp_path: Path, tre
     result = _cli("review", "-s", str(standards), "-m", str(mappings), "--out", str(out), "-q")
     assert result.exit_code == ExitCode.BAD_INPUT
     assert f"error: {out}: holds 1 decision(s) not yet applied; refusing to overwrite" in result.output
-    applied = _cli("review", "-s", str(standards), "-m", str(mappings), "--apply", str(out), "--date", TODAY)
+    applied = _cli(
+        "review",
+        "-s",
+        str(standards),
+        "-m",
+        str(mappings),
+        "--apply",
+        str(out),
+        "--date",
+        TODAY,
+        "--by",
+        "Jo",
+    )
     assert applied.exit_code == ExitCode.OK, applied.output
     result = _cli("review", "-s", str(standards), "-m", str(mappings), "--out", str(out), "-q")
     assert result.exit_code == ExitCode.OK, result.output  # every decision in it is applied now

@@ -35,6 +35,8 @@ class ReviewDecision(Model):
     ref_a: str
     ref_b: str
     decision: Decision
+    ref_cells: tuple[str, str] = ("", "")  # where ref_a and ref_b are, e.g. ("Review!C7", "Review!F7")
+    by_cell: str = ""  # where the By entry goes
     by: str | None = None
     reason: str | None = None
 
@@ -120,6 +122,11 @@ def read_review(path: Path) -> list[ReviewDecision]:
                     ref_a=value["ref_a"],
                     ref_b=value["ref_b"],
                     decision=decision,
+                    ref_cells=(
+                        f"{REVIEW_SHEET}!{letter['ref_a']}{row}",
+                        f"{REVIEW_SHEET}!{letter['ref_b']}{row}",
+                    ),
+                    by_cell=f"{REVIEW_SHEET}!{letter['by']}{row}",
                     by=value["by"],
                     reason=value["reason"],
                 )
@@ -183,8 +190,8 @@ def plan_decisions(
     outcomes: list[Outcome] = []
     seen: dict[frozenset[str], ReviewDecision] = {}
 
-    def fail(d: ReviewDecision, message: str, hint: str) -> None:
-        problems.append(Problem(message, workbook, None, d.cell, hint))
+    def fail(d: ReviewDecision, message: str, hint: str, cell: str = "") -> None:
+        problems.append(Problem(message, workbook, None, cell or d.cell, hint))
 
     for d in decisions:
         a, b = sorted((d.ref_a, d.ref_b))
@@ -199,6 +206,7 @@ def plan_decisions(
                 f"'{bad[0]}' is "
                 + ("excluded" if bad[0] in excluded else "not a requirement in the loaded sets"),
                 "Decide only pairs listed by `qms review` for the current standards and overrides.",
+                d.ref_cells[0] if bad[0] == d.ref_a else d.ref_cells[1],
             )
         elif a == b:
             fail(d, f"'{a}' is paired with itself", "Ref A and Ref B must differ.")
@@ -424,6 +432,24 @@ def apply_review(
     decisions = read_review(workbook)
     outcomes = plan_decisions(decisions, overrides, known_refs, workbook=workbook)
     source = {d.cell: d for d in decisions}
+    unsigned = [
+        source[o.cell]
+        for o in outcomes
+        if o.result in ("added must-link", "added cannot-link") and not (source[o.cell].by or by)
+    ]
+    raise_if(
+        [
+            Problem(
+                "who decided is missing",
+                workbook,
+                None,
+                d.by_cell,
+                "Fill in the By column, or pass --by NAME for the rows whose By is empty: "
+                "an auditor must see who made each decision.",
+            )
+            for d in unsigned
+        ]
+    )
 
     def links(result: Result) -> list[Link]:
         return [
