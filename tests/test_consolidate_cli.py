@@ -119,3 +119,15 @@ def test_shipped_standards_give_a_framework_of_goshs_shape(tmp_path: Path) -> No
     refs = Counter(x.ref for s in framework.standards for x in s.sources)
     assert sorted(refs) == sorted(r.ref for r in flatten([s.set for s in load_standard_sets([STANDARDS])]))
     assert set(refs.values()) == {1}
+
+
+def test_an_unreachable_target_says_why(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    result = _consolidate(standards, mappings, tmp_path / "out", "--target", "500")
+    assert result.exit_code == 0, result.output
+    assert "note: --target 500 gave 11 standards: there are fewer requirements" in " ".join(
+        result.output.split()
+    )
+    (mappings / "overrides.yaml").write_text("cannot_link:\n  - refs: [alpha-2020:7.2, beta-2023:7.2]\n")
+    result = _consolidate(standards, mappings, tmp_path / "out", "--target", "1")
+    assert "note: --target 1 gave 2 standards: the rest cannot merge" in " ".join(result.output.split())

@@ -14,7 +14,7 @@ from ..files import dump_model, ensure_folder, write_atomic
 from ..load import LOCK_FILE, load_catalogue
 from ..progress import Report, step, tick
 from ..summary import summarise
-from ._app import app, console, engine_settings
+from ._app import app, console, engine_settings, err_console
 from .progress import progress_bars
 from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
@@ -99,6 +99,17 @@ def consolidate(
     for path, data in outputs.items():  # everything is rendered before the first file is replaced
         write_atomic(path, data)
     _render_summary(result, list(outputs))
+    reached = len(result.framework.standards)
+    if target is not None and reached != target:
+        err_console.print(
+            f"note: --target {target} gave {reached} standards: "
+            + (
+                "there are fewer requirements (or must-link groups) than that to place"
+                if reached < target
+                else "the rest cannot merge: cannot-links keep them apart, or no scored pair joins them"
+            ),
+            highlight=False,
+        )
     if carry is not None:
         from .export import print_carry
 
