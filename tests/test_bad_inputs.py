@@ -74,6 +74,36 @@ def test_bad_gold_file(tmp_path: Path, name: str, line: int, field: str, message
     assert not out.exists()
 
 
+# Filled trackers as people break them (made from framework-small.yaml's tracker, edited with openpyxl).
+TRACKERS = [
+    ("renamed-sheet.xlsx", "Tracker", "sheet 'Tracker' is missing (sheets: My tracker, "),
+    ("typed-over-id.xlsx", "Tracker!A4", "standard id is 'QS-999', not an id of this tracker"),
+    ("invalid-status.xlsx", "Tracker!I3", "status 'Done' is not allowed"),
+    ("invalid-due-date.xlsx", "Tracker!K5", "due date is 'next week', not a date"),
+    ("renamed-header.xlsx", "Tracker!I1", "header is 'State', expected 'Status'"),
+    ("not-a-tracker.xlsx", "qms!B1", "not a qms tracker (no format marker"),
+    ("truncated.xlsx", None, "not an xlsx workbook (BadZipFile)"),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "message"), TRACKERS)
+@pytest.mark.parametrize("command", ["status", "export-from"])
+def test_bad_tracker(tmp_path: Path, command: str, name: str, field: str | None, message: str) -> None:
+    path = BAD / "trackers" / name
+    out = tmp_path / "new.xlsx"
+    args = {
+        "status": ["tracker", "status", str(path)],
+        "export-from": ["export", "tracker", str(SMALL), "-o", str(out), "--from", str(path)],
+    }[command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert f"error: {path}: " + (f"{field}: " if field else "") + message in said
+    assert "hint:" in said
+    assert not out.exists()
+
+
 _TRACKER = render_tracker(load_framework(SMALL))
 _CELL = st.one_of(
     st.none(),
