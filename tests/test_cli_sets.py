@@ -159,6 +159,16 @@ def test_list_shows_one_row_per_set_and_a_total() -> None:
     ]
 
 
+def test_list_on_a_narrow_terminal_gives_a_block_per_set() -> None:
+    lines = [line.rstrip() for line in qms("list", "--standards", MINI_A, columns="80").stdout.splitlines()]
+    assert lines[:3] == [
+        f"Standard sets in {MINI_A}: 1 sets, 3 requirements",
+        "",
+        "mini-a  3 requirements, text paraphrase",
+    ]
+    assert lines[3:] == ["name      Mini standard A", "version   1", "publisher Test", "licence   Test data"]
+
+
 def test_list_a_folder_sorts_sets_by_id(tmp_path: Path) -> None:
     for name, set_id in (("a.yaml", "zz-last"), ("b.yaml", "aa-first")):
         (tmp_path / name).write_text(

@@ -46,13 +46,35 @@ def validate(
     console.print(f"[green]ok[/]: {escape('; '.join(parts))}", highlight=False, soft_wrap=True)
 
 
+WIDE_LIST = 110  # columns a terminal needs for the table form of `qms list`
+
+
 @app.command("list")
 def list_sets(standards: StandardsOption = DEFAULT_STANDARDS) -> None:
     """List the loaded standard sets: id, name, edition, publisher, licence, requirement count."""
     loaded = load_standard_sets([standards])
+    if console.width < WIDE_LIST:  # seven columns fold to a few letters a line: one block per set instead
+        total = sum(len(i.set.requirements) for i in loaded)
+        console.print(
+            f"[bold]Standard sets in {escape(str(standards))}[/]: {len(loaded)} sets, {total} requirements"
+        )
+        for item in loaded:
+            s = item.set
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(overflow="fold")
+            grid.add_row("name", escape(s.name))
+            grid.add_row("version", escape(s.version))
+            grid.add_row("publisher", escape(s.publisher))
+            grid.add_row("licence", escape(s.licence))
+            console.print(f"\n[bold]{escape(s.id)}[/]  {len(s.requirements)} requirements, text {s.text_is}")
+            console.print(grid)
+        return
     table = Table(title=f"Standard sets in {standards}")
-    for column in ("id", "name", "version", "publisher", "licence", "text"):
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "version", "publisher", "licence"):
         table.add_column(column, overflow="fold")
+    table.add_column("text", no_wrap=True)
     table.add_column("requirements", justify="right")
     for item in loaded:
         s = item.set
