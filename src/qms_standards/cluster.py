@@ -119,7 +119,7 @@ def _cluster(
         dense = m <= _DENSE_MAX and len(i) >= m * (m - 1) // 4
     merge = _merge_dense if dense else _merge_sparse
     forbidden = [(of_item[a], of_item[b]) for a, b in cannot_link]
-    most = max(0, m - max(target or 1, 1))
+    most = max(0, m - (target or 1))  # merges until one cluster is left, or the target
     tick(progress, 0, most)
 
     def on_merge(count: int) -> None:

@@ -6,7 +6,17 @@ from typing import Any, Literal
 
 from .errors import QmsError
 from .models import Model, Overrides
-from .review import _PARTS, _Pairs
+from .review import _Pairs
+
+# Neighbour field -> the PairScores array it reports
+_PARTS = {
+    "score": "score",
+    "cosine": "cosine",
+    "title_cosine": "title_cosine",
+    "fuzzy": "fuzzy",
+    "title_ratio": "title",
+    "structure": "structure",
+}
 
 
 class Neighbour(Model):
@@ -92,15 +102,16 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
 
     def neighbour(k: int) -> Neighbour:
         at, other = pairs.index(index, k), items[k]
-        parts = [0.0] * len(_PARTS) if at is None else [float(getattr(pairs.scores, f)[at]) for f in _PARTS]
-        names = ("score", "cosine", "title_cosine", "fuzzy", "title_ratio", "structure")
         return Neighbour(
             ref=other.ref,
             title=other.title,
             standard=standard_of[other.ref].id,
             same_standard=standard_of[other.ref].id == home.id,
             same_set=other.set_id == items[index].set_id,
-            **{name: round(part, 4) for name, part in zip(names, parts, strict=True)},
+            **{
+                name: 0.0 if at is None else round(float(getattr(pairs.scores, part)[at]), 4)
+                for name, part in _PARTS.items()
+            },
         )
 
     others = sorted((k for k in range(len(items)) if k != index), key=lambda k: (-pairs.score(index, k), k))

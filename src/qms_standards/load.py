@@ -394,19 +394,19 @@ def framework_problems(framework: Framework) -> list[tuple[tuple[str | int, ...]
     a diff of such a file would mislead.
     """
     out: list[tuple[tuple[str | int, ...], str, str]] = []
+
+    def once(seen: set[str], value: str, what: str, loc: tuple[str | int, ...]) -> None:
+        if value in seen:
+            out.append((loc, f"{what} '{value}' appears more than once", FRAMEWORK_HINT))
+        seen.add(value)
+
     domains: set[str] = set()
     for i, domain in enumerate(framework.domains):
-        if domain.id in domains:
-            out.append((("domains", i, "id"), f"domain '{domain.id}' appears more than once", FRAMEWORK_HINT))
-        domains.add(domain.id)
+        once(domains, domain.id, "domain", ("domains", i, "id"))
     standards: set[str] = set()
     placed: set[str] = set()
     for i, standard in enumerate(framework.standards):
-        if standard.id in standards:
-            out.append(
-                (("standards", i, "id"), f"standard '{standard.id}' appears more than once", FRAMEWORK_HINT)
-            )
-        standards.add(standard.id)
+        once(standards, standard.id, "standard", ("standards", i, "id"))
         if standard.domain not in domains:
             out.append(
                 (
@@ -416,21 +416,9 @@ def framework_problems(framework: Framework) -> list[tuple[tuple[str | int, ...]
                 )
             )
         for j, link in enumerate(standard.sources):
-            if link.ref in placed:
-                out.append(
-                    (
-                        ("standards", i, "sources", j, "ref"),
-                        f"source '{link.ref}' appears more than once",
-                        FRAMEWORK_HINT,
-                    )
-                )
-            placed.add(link.ref)
+            once(placed, link.ref, "source", ("standards", i, "sources", j, "ref"))
     for i, item in enumerate(framework.excluded):
-        if item.ref in placed:
-            out.append(
-                (("excluded", i, "ref"), f"source '{item.ref}' appears more than once", FRAMEWORK_HINT)
-            )
-        placed.add(item.ref)
+        once(placed, item.ref, "source", ("excluded", i, "ref"))
     return out
 
 

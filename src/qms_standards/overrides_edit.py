@@ -28,17 +28,28 @@ HINT_REVIEW = "Write a review workbook with `qms review --out review.xlsx`, fill
 Result = Literal["added must-link", "added cannot-link", "skipped", "already present"]
 
 
+_LETTER = {key: chr(ord("A") + c) for c, (key, _, _) in enumerate(COLUMNS)}  # 17 columns, A to Q
+
+
+def review_cell(key: str, row: int) -> str:
+    """The Review sheet cell of a column in a row, e.g. ("by", 7) -> "Review!P7"."""
+    return f"{REVIEW_SHEET}!{_LETTER[key]}{row}"
+
+
 class ReviewDecision(Model):
     """One filled row of a review workbook."""
 
-    cell: str  # the Decision cell, e.g. "Review!O7"
+    row: int
     ref_a: str
     ref_b: str
     decision: Decision
-    ref_cells: tuple[str, str] = ("", "")  # where ref_a and ref_b are, e.g. ("Review!C7", "Review!F7")
-    by_cell: str = ""  # where the By entry goes
     by: str | None = None
     reason: str | None = None
+
+    @property
+    def cell(self) -> str:
+        """The Decision cell, e.g. "Review!O7"."""
+        return review_cell("decision", self.row)
 
 
 class Outcome(Model):
@@ -68,8 +79,6 @@ def read_review(path: Path) -> list[ReviewDecision]:
     Raises:
         QmsError: not a review workbook, or cells hold invalid values; each problem names its sheet and cell.
     """
-    from openpyxl.utils import get_column_letter
-
     from .export.cells import open_workbook
 
     book = open_workbook(path, QmsError, HINT_REVIEW)
@@ -82,11 +91,10 @@ def read_review(path: Path) -> list[ReviewDecision]:
             hint=HINT_REVIEW,
         )
     sheet = book[REVIEW_SHEET]
-    letter = {key: get_column_letter(c) for c, (key, _, _) in enumerate(COLUMNS, 1)}
     problems: list[Problem] = []
 
     def problem(key: str, row: int, message: str, hint: str) -> None:
-        problems.append(Problem(message, path, None, f"{REVIEW_SHEET}!{letter[key]}{row}", hint))
+        problems.append(Problem(message, path, None, review_cell(key, row), hint))
 
     for c, (key, header, _) in enumerate(COLUMNS, 1):
         if sheet.cell(row=1, column=c).value != header:
@@ -99,7 +107,7 @@ def read_review(path: Path) -> list[ReviewDecision]:
     raise_if(problems)
     out = []
     for row in range(2, sheet.max_row + 1):
-        value = {key: _text(sheet[f"{letter[key]}{row}"].value) for key in letter}
+        value = {key: _text(sheet[f"{letter}{row}"].value) for key, letter in _LETTER.items()}
         decision = next((d for d in DECISIONS if d == (value["decision"] or "skip").lower()), None)
         if decision is None:
             problem("decision", row, f"decision is '{value['decision']}'", "Pick same, different or skip.")
@@ -118,15 +126,10 @@ def read_review(path: Path) -> list[ReviewDecision]:
         if value["ref_a"] and value["ref_b"]:
             out.append(
                 ReviewDecision(
-                    cell=f"{REVIEW_SHEET}!{letter['decision']}{row}",
+                    row=row,
                     ref_a=value["ref_a"],
                     ref_b=value["ref_b"],
                     decision=decision,
-                    ref_cells=(
-                        f"{REVIEW_SHEET}!{letter['ref_a']}{row}",
-                        f"{REVIEW_SHEET}!{letter['ref_b']}{row}",
-                    ),
-                    by_cell=f"{REVIEW_SHEET}!{letter['by']}{row}",
                     by=value["by"],
                     reason=value["reason"],
                 )
@@ -206,7 +209,7 @@ def plan_decisions(
                 f"'{bad[0]}' is "
                 + ("excluded" if bad[0] in excluded else "not a requirement in the loaded sets"),
                 "Decide only pairs listed by `qms review` for the current standards and overrides.",
-                d.ref_cells[0] if bad[0] == d.ref_a else d.ref_cells[1],
+                review_cell("ref_a" if bad[0] == d.ref_a else "ref_b", d.row),
             )
         elif a == b:
             fail(d, f"'{a}' is paired with itself", "Ref A and Ref B must differ.")
@@ -443,7 +446,7 @@ def apply_review(
                 "who decided is missing",
                 workbook,
                 None,
-                d.by_cell,
+                review_cell("by", d.row),
                 "Fill in the By column, or pass --by NAME for the rows whose By is empty: "
                 "an auditor must see who made each decision.",
             )

@@ -56,7 +56,6 @@ COLUMNS: tuple[tuple[str, str, float], ...] = (  # key, header, width
     ("by", "By", 14),
     ("reason", "Reason", 40),
 )
-_PARTS = ("score", "cosine", "title_cosine", "fuzzy", "title", "structure")  # the PairScores parts explained
 
 
 class ReviewRow(Model):

@@ -140,10 +140,15 @@ def _pair_dots(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
+def _set_numbers(items: list[Item]) -> dict[str, int]:
+    """Each set id's small integer, sets numbered in id order."""
+    return {name: k for k, name in enumerate(sorted({it.set_id for it in items}))}
+
+
 def _set_codes(items: list[Item]) -> np.ndarray:
-    """Each item's set as a small integer (sets numbered in id order)."""
-    names = {name: k for k, name in enumerate(sorted({it.set_id for it in items}))}
-    return np.array([names[it.set_id] for it in items], dtype=np.int64)
+    """Each item's set as its number from `_set_numbers`."""
+    numbers = _set_numbers(items)
+    return np.array([numbers[it.set_id] for it in items], dtype=np.int64)
 
 
 def corresponding_sets(
@@ -172,9 +177,8 @@ def _same_clause(items: list[Item], i: np.ndarray, j: np.ndarray, title: np.ndar
     corresponding = corresponding_sets(items)
     if not corresponding or not len(i):
         return np.zeros(len(i))
-    names = sorted({it.set_id for it in items})
-    code = {name: k for k, name in enumerate(names)}
-    table = np.zeros((len(names), len(names)), dtype=bool)
+    code = _set_numbers(items)
+    table = np.zeros((len(code), len(code)), dtype=bool)
     for a, b in corresponding:
         table[code[a], code[b]] = table[code[b], code[a]] = True
     numbers: dict[str, int] = {}

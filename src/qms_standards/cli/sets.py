@@ -63,10 +63,8 @@ def list_sets(standards: StandardsOption = DEFAULT_STANDARDS) -> None:
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)
             grid.add_column(overflow="fold")
-            grid.add_row("name", escape(s.name))
-            grid.add_row("version", escape(s.version))
-            grid.add_row("publisher", escape(s.publisher))
-            grid.add_row("licence", escape(s.licence))
+            for label in ("name", "version", "publisher", "licence"):
+                grid.add_row(label, escape(getattr(s, label)))
             console.print(f"\n[bold]{escape(s.id)}[/]  {len(s.requirements)} requirements, text {s.text_is}")
             console.print(grid)
         return
