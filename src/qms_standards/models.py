@@ -287,6 +287,18 @@ class SourceLink(Model):
     text_sha: str = Field(description="First 12 hex digits of the SHA-256 of the source's title and text.")
 
 
+class RelatedLink(Model):
+    """A source requirement homed in another standard that this standard also partly covers."""
+
+    ref: str
+    title: str
+    relationship: Literal["subset", "intersect"] = Field(
+        description="NIST set-theory relation of the source to this standard (never its home)."
+    )
+    strength: Annotated[int, Field(ge=0, le=10)]
+    similarity: float = Field(description="Score of the source against this standard's members, 0-1.")
+
+
 class Standard(Model):
     """A consolidated standard, traced back to the source requirements it covers."""
 
@@ -297,6 +309,9 @@ class Standard(Model):
     qms_component: QmsComponent
     risk: Risk
     sources: tuple[SourceLink, ...] = Field(min_length=1)
+    related: tuple[RelatedLink, ...] = Field(
+        default=(), description="Requirements homed elsewhere that this standard also partly covers."
+    )
 
 
 class Excluded(Model):
