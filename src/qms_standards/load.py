@@ -18,12 +18,13 @@ from .models import (
     make_ref,
 )
 from .progress import Progress, tick
+from .services import SERVICES_FILE, read_services
 from .yamlsource import Document, M, read_yaml, validate_document
 
 DOMAINS_FILE = "domains.yaml"
 OVERRIDES_FILE = "overrides.yaml"
 LOCK_FILE = "ids.lock.yaml"
-MAPPING_FILES = (DOMAINS_FILE, OVERRIDES_FILE, LOCK_FILE)
+MAPPING_FILES = (DOMAINS_FILE, OVERRIDES_FILE, LOCK_FILE, SERVICES_FILE)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
     domains = validate_document(domains_doc, DomainsFile, problems) if domains_doc else None
     overrides, overrides_doc = _optional(folder / OVERRIDES_FILE, Overrides, problems)
     lock, _ = _optional(folder / LOCK_FILE, IdsLock, problems)
+    if (folder / SERVICES_FILE).exists():  # optional: read by the self-assessment commands, checked here too
+        read_services(folder / SERVICES_FILE, problems)
     if domains is not None:
         _check_unique([d.id for d in domains.domains], domains_doc, ("domains",), "id", problems)
     if domains is None or overrides is None or lock is None:
