@@ -604,3 +604,29 @@ def test_a_time_in_the_due_date_column_is_called_a_time(tmp_path: Path) -> None:
     with pytest.raises(TrackerError) as caught:
         read_tracker(path)
     assert str(caught.value) == f"{path}: Tracker!K3: due date is a time of day (10:00:00), not a date"
+
+
+def test_a_tracker_without_services_gains_services_without_losing_an_entry(tmp_path: Path) -> None:
+    path = export(tmp_path / "t.xlsx")
+    fill(
+        path,
+        {
+            ("QS-001", ""): {"Status": "Met", "Evidence": "https://share/policy.pdf"},
+            ("QS-004", ""): {"Owner": "Bo", "Notes": "board paper May"},
+        },
+    )
+    services = ["Ward 5, Paediatrics", "Clinic B"]
+    carry = carry_entries(_FRAMEWORK, read_tracker(path), services)
+    assert carry.orphaned == ()
+    assert sorted(e.key for e in carry.carried) == [
+        ("QS-001", "Clinic B"),
+        ("QS-001", "Ward 5, Paediatrics"),
+        ("QS-004", "Clinic B"),
+        ("QS-004", "Ward 5, Paediatrics"),
+    ]
+    grown = read_tracker(export(tmp_path / "grown.xlsx", services=services, carried=read_tracker(path)))
+    assert grown.services == ("Ward 5, Paediatrics", "Clinic B")
+    assert grown.orphaned == ()
+    for service in services:
+        assert grown.entries[("QS-001", service)].evidence == "https://share/policy.pdf"
+        assert grown.entries[("QS-004", service)].notes == "board paper May"

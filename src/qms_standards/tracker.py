@@ -7,7 +7,7 @@ it. Every problem in a workbook is reported at once, each naming its sheet and c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def carry_entries(
     open_keys = set(keys)
     carried: list[Entry] = []
     orphaned: list[tuple[Entry, str]] = []
-    for entry in previous.filled_entries():
+    for entry in _spread_over_services(previous, wanted):
         if entry.key in open_keys:
             open_keys.discard(entry.key)
             carried.append(entry)
@@ -82,6 +82,22 @@ def carry_entries(
         else:
             orphaned.append((entry, f"another entry for {entry.label} was carried into the Tracker"))
     return Carry(tuple(carried), tuple(k for k in keys if k in open_keys), tuple(orphaned))
+
+
+def _spread_over_services(previous: FilledTracker, wanted: tuple[str, ...]) -> list[Entry]:
+    """The filled entries, each one of a tracker without services copied into every wanted service.
+
+    A tracker started for the whole organisation that gains services keeps every entry: each service's
+    rows start from what was filled in for all, and each team changes what differs for it. Sending them
+    to Orphaned instead (as before) left 30 filled rows off the Tracker of a trust that added services.
+    """
+    filled = previous.filled_entries()
+    if previous.services or not wanted:
+        return filled
+    out: list[Entry] = []
+    for entry in filled:
+        out.extend([replace(entry, service=s) for s in wanted] if not entry.service else [entry])
+    return out
 
 
 # --- Reading --------------------------------------------------------------------------------------
