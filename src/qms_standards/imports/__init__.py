@@ -1,0 +1,10 @@
+"""Standard sets in from where they already live: spreadsheets, CISO Assistant libraries, OSCAL catalogs.
+
+Each reader returns a validated `StandardSet` or raises one error listing every located problem;
+`common.render_set` writes it as a standard set file.
+"""
+
+from .common import ImportError_, render_set
+from .spreadsheet import import_spreadsheet
+
+__all__ = ["ImportError_", "import_spreadsheet", "render_set"]
