@@ -48,7 +48,7 @@ def test_standard_fields_follow_the_documented_rules(tmp_path: Path) -> None:
     for standard in framework.standards:
         sets = {s.ref.split(":")[0] for s in standard.sources}
         assert standard.domain in domain_ids
-        assert standard.risk.likelihood == min(5, len(sets))
+        assert standard.risk.recurrence == len(sets)
         assert standard.risk.score == standard.risk.severity * standard.risk.likelihood
         assert standard.risk.rating == rating(standard.risk.score)
         assert standard.risk.weight == pytest.approx(standard.risk.score / total, abs=1e-4)

@@ -35,12 +35,12 @@ from .models import (
     Standard,
     StandardOverride,
     flatten,
+    split_ref,
 )
 from .progress import Report, step, tick
-from .risk import assess_risk, normalise_weights
+from .risk import Member as RiskMember
+from .risk import Rated, normalise_weights, rate_standard
 from .similarity import Item, PairScores, embed_items, normalise, score_pairs
-
-DEFAULT_SEVERITY = 2  # no member carries a hint: guidance without legal or patient-safety grounds
 
 
 @dataclass
@@ -136,7 +136,7 @@ def consolidate(
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
-    drafts: list[tuple[Standard, int, int]] = []
+    drafts: list[tuple[Standard, Rated]] = []
     building = step(progress, "Building standards")
     for done, (members, standard_id, centre) in enumerate(zip(clusters, ids, centres, strict=True)):
         tick(building, done, len(clusters), every=100)
@@ -159,11 +159,17 @@ def consolidate(
             )
         )
         override = by_id.get(standard_id, StandardOverride(id=standard_id))
-        severities = [s for k in members if (s := tags[items[k].ref].severity)]
         component_tags = [t for k in members for t in tags[items[k].ref].tags if t in QMS_COMPONENTS]
         centre_req = tags[items[centre].ref]
-        severity = override.severity or (max(severities) if severities else DEFAULT_SEVERITY)
-        likelihood = override.likelihood or min(5, len({items[k].set_id for k in members}))
+        rated = rate_standard(
+            [
+                RiskMember(ln.ref, ln.title, tags[ln.ref].severity, ln.similarity, split_ref(ln.ref)[0])
+                for ln in links
+            ],
+            centre=items[centre].ref,
+            severity_override=override.severity,
+            likelihood_override=override.likelihood,
+        )
         drafts.append(
             (
                 Standard(
@@ -172,20 +178,19 @@ def consolidate(
                     title=override.title or centre_req.title,
                     statement=override.statement or centre_req.text,
                     qms_component=override.qms_component or _component(component_tags, centre_req.tags),
-                    risk=assess_risk(severity, likelihood, 0.0),
+                    risk=rated.risk(0.0),
                     sources=links,
                 ),
-                severity,
-                likelihood,
+                rated,
             )
         )
     tick(building, len(clusters), len(clusters))
-    weights = normalise_weights([severity * likelihood for _, severity, likelihood in drafts])
+    weights = normalise_weights([rated.severity * rated.likelihood for _, rated in drafts])
     standards = tuple(
         sorted(
             (
-                draft.model_copy(update={"risk": assess_risk(severity, likelihood, weight)})
-                for (draft, severity, likelihood), weight in zip(drafts, weights, strict=True)
+                draft.model_copy(update={"risk": rated.risk(weight)})
+                for (draft, rated), weight in zip(drafts, weights, strict=True)
             ),
             key=lambda s: _id_key(s.id),
         )

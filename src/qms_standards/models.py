@@ -24,6 +24,8 @@ QMS_COMPONENTS: tuple[str, ...] = ("planning", "control", "improvement", "assura
 STEEEP: tuple[str, ...] = ("safe", "timely", "effective", "efficient", "equitable", "person-centred")
 Relationship = Literal["equal", "subset", "superset", "intersect"]
 RiskRating = Literal["low", "moderate", "high", "extreme"]
+SeverityBasis = Literal["hints", "topic", "default", "override"]
+LikelihoodBasis = Literal["prior", "returns", "override"]
 
 
 class Model(BaseModel):
@@ -274,6 +276,17 @@ class Risk(Model):
     score: Annotated[int, Field(ge=1, le=25)]
     rating: RiskRating
     weight: float = Field(ge=0.0, le=1.0, description="score / sum of all scores.")
+    recurrence: int | None = Field(
+        default=None, ge=1, description="How many source sets repeat the standard; never part of the score."
+    )
+    severity_basis: SeverityBasis | None = Field(
+        default=None,
+        description="hints (members' hints, by centrality), topic (a subject's floor), default, override.",
+    )
+    likelihood_basis: LikelihoodBasis | None = Field(
+        default=None, description="prior (documented per subject), returns (measured), override."
+    )
+    reason: str | None = Field(default=None, description="Why each value is what it is, in one line.")
 
 
 class SourceLink(Model):
@@ -281,6 +294,10 @@ class SourceLink(Model):
 
     ref: str
     title: str
+    text: str | None = Field(
+        default=None,
+        description="The source's own wording, so a diff can show old and new words (none in old files).",
+    )
     similarity: float = Field(description="Similarity to the standard's centre, 0-1.")
     relationship: Relationship = Field(description="NIST set-theory relation of the source to the standard.")
     strength: Annotated[int, Field(ge=0, le=10)]
