@@ -23,7 +23,12 @@ from qms_standards.diff import (
     diff_frameworks,
     parse_fail_on,
 )
-from qms_standards.diff_render import KIND_DESCRIPTIONS, render_changes_json, render_changes_markdown
+from qms_standards.diff_render import (
+    KIND_DESCRIPTIONS,
+    render_changes_json,
+    render_changes_markdown,
+    word_diff,
+)
 from qms_standards.errors import FrameworkError, QmsError
 from qms_standards.load import load_framework
 from qms_standards.models import (
@@ -404,7 +409,73 @@ def test_cli_json_on_stdout_and_markdown_file(tmp_path: Path, regen_golden: bool
     assert result.stdout == render_changes_json(diff_frameworks(load_framework(V1), load_framework(V2)))
     assert f"wrote {report}" in result.stderr
     assert "fail: 1 change(s) match --fail-on: risk-up" in result.stderr
-    check_golden("diff.md", report.read_text(encoding="utf-8"), regen_golden)
+    check_golden("diff-fail-on.md", report.read_text(encoding="utf-8"), regen_golden)
+
+
+def test_markdown_names_the_kinds_that_tripped_the_gate_on_its_first_line() -> None:
+    changes = diff_frameworks(load_framework(V1), load_framework(V2))
+    lines = render_changes_markdown(changes, frozenset({"removed", "risk-up", "source-lost"})).splitlines()
+    assert lines[2] == (
+        "**Gate failed:** 5 change(s) match `--fail-on source-lost,removed,risk-up`: "
+        "source-lost (3), removed (1), risk-up (1)."
+    )
+    same = diff_frameworks(load_framework(V1), load_framework(V1))
+    lines = render_changes_markdown(same, frozenset({"any"})).splitlines()
+    assert lines[2] == "**Gate passed:** no change matches `--fail-on any`."
+    # Without --fail-on there is no gate line: the report starts with what changed.
+    assert "Gate" not in render_changes_markdown(changes)
+
+
+def test_a_changed_source_text_shows_old_and_new_words_not_hashes() -> None:
+    changes = diff_frameworks(load_framework(V1), load_framework(V2))
+    (change,) = changes.of_kind("source-text-changed")
+    assert isinstance(change.old, dict) and isinstance(change.new, dict)
+    assert change.old["text"] == (
+        "We have clear responsibilities, roles, systems of accountability and good governance."
+    )
+    markdown = render_changes_markdown(changes)
+    assert "good ~~governance.~~ |" in markdown
+    assert "good **governance to manage and deliver good quality, sustainable care.** |" in markdown
+    assert "a1a1a1a1a1a1" not in markdown
+    result = _diff(str(V1), str(V2), catch=False)
+    assert "a1a1a1a1a1a1" not in result.stdout
+
+
+def test_a_framework_without_recorded_texts_still_reports_the_hashes() -> None:
+    old, new = load_framework(V1), load_framework(V2)
+    bare = [
+        framework.model_copy(
+            update={
+                "standards": tuple(
+                    s.model_copy(
+                        update={"sources": tuple(x.model_copy(update={"text": None}) for x in s.sources)}
+                    )
+                    for s in framework.standards
+                )
+            }
+        )
+        for framework in (old, new)
+    ]
+    (change,) = diff_frameworks(*bare).of_kind("source-text-changed")
+    assert (change.old, change.new) == ("a1a1a1a1a1a1", "a6a6a6a6a6a6")
+    assert "| `a1a1a1a1a1a1` | `a6a6a6a6a6a6` |" in render_changes_markdown(diff_frameworks(*bare))
+
+
+def test_word_diff_marks_only_the_words_that_differ() -> None:
+    old, new = word_diff("Ensure staff are competent.", "Ensure all staff are competent and trained.")
+    assert old == [(False, "Ensure"), (False, "staff are"), (True, "competent.")]
+    assert new == [(False, "Ensure"), (True, "all"), (False, "staff are"), (True, "competent and trained.")]
+    assert word_diff("same words", "same words") == ([(False, "same words")], [(False, "same words")])
+
+
+def test_a_mistyped_fail_on_kind_gets_a_suggestion() -> None:
+    result = _diff(str(V1), str(V2), "--fail-on", "removd,source-los")
+    assert result.exit_code == 2
+    assert (
+        result.stderr.splitlines()[0]
+        == "error: --fail-on: unknown change kind 'removd'; did you mean 'removed'?"
+    )
+    assert "unknown change kind 'source-los'; did you mean 'source-lost'?" in result.stderr
 
 
 def test_cli_diff_never_imports_torch() -> None:

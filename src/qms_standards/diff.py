@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 from .errors import FrameworkError, Problem, QmsError
 from .load import field_path, framework_problems
 from .models import Framework, Model, Risk, SourceLink, Standard
+from .suggest import did_you_mean
 
 ANY = "any"
 EXCLUDED_PREFIX = "excluded: "
@@ -155,11 +156,17 @@ def parse_fail_on(text: str | None) -> frozenset[str]:
     kinds = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
     unknown = sorted(kinds - set(KINDS) - {ANY})
     if unknown:
-        plural = "s" if len(unknown) > 1 else ""
+        hint = f"Use a comma list of: {ANY}, {', '.join(KINDS)}."
         raise QmsError(
-            f"unknown change kind{plural} {', '.join(map(repr, unknown))}",
-            field="--fail-on",
-            hint=f"Use a comma list of: {ANY}, {', '.join(KINDS)}.",
+            f"{len(unknown)} unknown change kind(s) in --fail-on",
+            problems=[
+                Problem(
+                    f"unknown change kind {name!r}{did_you_mean(name, (ANY, *KINDS))}",
+                    field="--fail-on",
+                    hint=hint,
+                )
+                for name in unknown
+            ],
         )
     return kinds
 
@@ -271,11 +278,29 @@ def _source_changes(a: _Index, b: _Index) -> Iterator[Change]:
             # Similarity and strength are engine scores that drift with every run: not reported.
             x = a.holders[ref][1]
             holder, y = b.holders[ref]
-            for kind, name in (("source-text-changed", "text_sha"), ("relationship-changed", "relationship")):
-                if getattr(x, name) != getattr(y, name):
-                    yield Change(
-                        kind=kind, standard=holder, ref=ref, old=getattr(x, name), new=getattr(y, name)
-                    )
+            if x.text_sha != y.text_sha:
+                yield Change(
+                    kind="source-text-changed", standard=holder, ref=ref, old=_wording(x), new=_wording(y)
+                )
+            if x.relationship != y.relationship:
+                yield Change(
+                    kind="relationship-changed",
+                    standard=holder,
+                    ref=ref,
+                    old=x.relationship,
+                    new=y.relationship,
+                )
+
+
+def _wording(link: SourceLink) -> Value:
+    """A source's words (title, text and hash) where the framework records them, else only the hash.
+
+    Frameworks written before the text was recorded carry only `text_sha`, which still tells that the
+    wording changed, but not how.
+    """
+    if link.text is None:
+        return link.text_sha
+    return {"title": link.title, "text": link.text, "text_sha": link.text_sha}
 
 
 def _location_change(ref: str, was: str | None, now: str | None) -> Change:

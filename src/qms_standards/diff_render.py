@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable
 
-from .diff import EXCLUDED_PREFIX, KIND_GROUPS, LOCATION_KINDS, Change, Changes, Titles, Value
+from .diff import (
+    ANY,
+    EXCLUDED_PREFIX,
+    KIND_GROUPS,
+    KINDS,
+    LOCATION_KINDS,
+    Change,
+    Changes,
+    Scalar,
+    Titles,
+    Value,
+)
 
 KIND_DESCRIPTIONS: dict[str, str] = {
     "source-lost": "A source requirement in OLD (in a standard or excluded) is nowhere in NEW.",
@@ -14,7 +26,7 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     "source-included": "A source requirement excluded in OLD is held by a standard in NEW.",
     "source-gained": "A source requirement absent from OLD is in NEW (in a standard or excluded).",
     "source-moved": "A source requirement moved from one standard to another.",
-    "source-text-changed": "The source's title or text changed (its `text_sha` differs).",
+    "source-text-changed": "The source's title or text changed: old and new wording, changed words marked.",
     "relationship-changed": "The source's set-theory relationship to its standard changed.",
     "exclusion-changed": "The reason for excluding a source requirement changed.",
     "removed": "A standard id in OLD is not in NEW.",
@@ -47,13 +59,17 @@ def render_changes_json(changes: Changes) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def render_changes_markdown(changes: Changes) -> str:
+def render_changes_markdown(changes: Changes, fail_on: frozenset[str] = frozenset()) -> str:
     """The changes as a Markdown pull-request comment.
 
-    Lost source requirements come first in a caution block, then a table of counts per kind, then one
-    table per group of kinds (source requirements, standards, risk, domains, source sets, engine).
+    With `fail_on` (the parsed `--fail-on` kinds) the first line under the heading says whether the gate
+    failed and which kinds tripped it. Lost source requirements come next in a caution block, then a
+    table of counts per kind, then one table per group of kinds (source requirements, standards, risk,
+    domains, source sets, engine).
     """
     lines = [f"## qms diff: {_md(heading(changes))}", ""]
+    if fail_on:
+        lines += [gate_line(changes, fail_on, markdown=True), ""]
     lost = changes.of_kind("source-lost")
     if lost:
         lines += _lost_block(lost, changes.titles)
@@ -70,6 +86,23 @@ def render_changes_markdown(changes: Changes) -> str:
             lines += [_row([cell(change, changes.titles) for _, cell in columns]) for change in rows]
             lines.append("")
     return "\n".join(lines)
+
+
+def gate_line(changes: Changes, fail_on: frozenset[str], *, markdown: bool = False) -> str:
+    """One line: whether any change matches `--fail-on`, and how many of each kind tripped it."""
+    order = {kind: index for index, kind in enumerate((ANY, *KINDS))}
+    given = ",".join(sorted(fail_on, key=lambda kind: order.get(kind, len(order))))
+    option = f"`--fail-on {given}`" if markdown else f"--fail-on {given}"
+    matched = changes.matching(fail_on)
+    if not matched:
+        verdict = "**Gate passed:**" if markdown else "Gate passed:"
+        return f"{verdict} no change matches {option}."
+    counts: dict[str, int] = {}
+    for change in matched:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    tripped = ", ".join(f"{kind} ({count})" for kind, count in counts.items())
+    verdict = "**Gate failed:**" if markdown else "Gate failed:"
+    return f"{verdict} {len(matched)} change(s) match {option}: {tripped}."
 
 
 def heading(changes: Changes) -> str:
@@ -92,10 +125,44 @@ def format_value(value: Value) -> str:
             )
         if "sha256" in value:
             return f"{value['version']} (sha256 {str(value['sha256'])[:12]})"
+        if "text" in value:
+            return wording(value)
         return ", ".join(f"{key}={value[key]}" for key in sorted(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def wording(value: dict[str, Scalar]) -> str:
+    """A source's words as the engine reads them: `Title. Text`."""
+    return f"{str(value['title']).strip().rstrip('.')}. {str(value['text']).strip()}"
+
+
+def word_diff(old: str, new: str) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]]]:
+    """Split two wordings into runs of words, each marked True where it differs from the other side.
+
+    Returns:
+        (old runs, new runs): joining a side's runs with spaces gives its wording back.
+    """
+    a, b = old.split(), new.split()
+    left: list[tuple[bool, str]] = []
+    right: list[tuple[bool, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        changed = op != "equal"
+        if i2 > i1:
+            left.append((changed, " ".join(a[i1:i2])))
+        if j2 > j1:
+            right.append((changed, " ".join(b[j1:j2])))
+    return left, right
+
+
+def _word_runs(change: Change) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]]] | None:
+    """Old and new word runs for a changed source text recorded with its words on both sides."""
+    if change.kind != "source-text-changed":
+        return None
+    if not (isinstance(change.old, dict) and isinstance(change.new, dict)):
+        return None
+    return word_diff(wording(change.old), wording(change.new))
 
 
 # --- Markdown pieces -----------------------------------------------------------------------------
@@ -137,10 +204,16 @@ def _value(change: Change, value: Value, titles: Titles) -> str:
 
 
 def _old(change: Change, titles: Titles) -> str:
+    runs = _word_runs(change)
+    if runs is not None:
+        return " ".join(f"~~{_md(text)}~~" if changed else _md(text) for changed, text in runs[0])
     return _value(change, change.old, titles)
 
 
 def _new(change: Change, titles: Titles) -> str:
+    runs = _word_runs(change)
+    if runs is not None:
+        return " ".join(f"**{_md(text)}**" if changed else _md(text) for changed, text in runs[1])
     return _value(change, change.new, titles)
 
 

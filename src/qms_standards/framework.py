@@ -301,11 +301,18 @@ def _link(
     return SourceLink(
         ref=item.ref,
         title=item.title,
+        text=_own_text(item),
         similarity=round(min(1.0, max(0.0, similarity)), 3),
         relationship="equal" if same else _relationship(item.text, centre.text),
         strength=int(round(10 * score)),
         text_sha=hashlib.sha256(item.text.encode()).hexdigest()[:12],
     )
+
+
+def _own_text(item: Item) -> str:
+    """The requirement's text without the `title. ` prefix the engine compares it with."""
+    prefix = item.title.strip().rstrip(".") + ". "
+    return item.text[len(prefix) :] if item.text.startswith(prefix) else item.text
 
 
 def _relationship(text: str, centre: str) -> Relationship:

@@ -10,8 +10,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..diff import KINDS, Changes, diff_frameworks, parse_fail_on
-from ..diff_render import format_value, heading, render_changes_json, render_changes_markdown
+from ..diff import KINDS, Change, Changes, diff_frameworks, parse_fail_on
+from ..diff_render import (
+    format_value,
+    heading,
+    render_changes_json,
+    render_changes_markdown,
+    word_diff,
+    wording,
+)
 from ..files import write_atomic
 from ..load import load_framework
 from ._app import ExitCode, app, console, err_console
@@ -52,7 +59,7 @@ def diff(
     else:
         _print_table(changes, console)
     if markdown is not None:
-        write_atomic(markdown, render_changes_markdown(changes))
+        write_atomic(markdown, render_changes_markdown(changes, kinds))
         messages.print(f"wrote {escape(str(markdown))}", highlight=False)
     matched = changes.matching(kinds)
     if matched:
@@ -85,9 +92,19 @@ def _print_table(changes: Changes, target: Console) -> None:
             f"[{style}]{change.kind}[/]" if style else change.kind,
             escape(change.standard or ""),
             escape(change.ref or change.item or ""),
-            escape(format_value(change.old)),
-            escape(format_value(change.new)),
+            *_old_new(change),
         )
     target.print(table)
     counts = ", ".join(f"{count} {kind}" for kind, count in changes.counts().items())
     target.print(f"{len(changes.changes)} change(s): {escape(counts)}", highlight=False)
+
+
+def _old_new(change: Change) -> tuple[str, str]:
+    """Old and new cells; a changed source text shows its words, removed struck red, added green."""
+    if change.kind == "source-text-changed" and isinstance(change.old, dict) and isinstance(change.new, dict):
+        old, new = word_diff(wording(change.old), wording(change.new))
+        return (
+            " ".join(f"[red strike]{escape(text)}[/]" if changed else escape(text) for changed, text in old),
+            " ".join(f"[green bold]{escape(text)}[/]" if changed else escape(text) for changed, text in new),
+        )
+    return escape(format_value(change.old)), escape(format_value(change.new))
