@@ -88,7 +88,8 @@ def test_validate_counts_sets_requirements_links_exclusions_and_locked_ids(tmp_p
         encoding="utf-8",
     )
     (mappings / "ids.lock.yaml").write_text(
-        "standards:\n  - {id: QS-001, refs: [mini-a:1, mini-b:1]}\n  - {id: QS-002, refs: [mini-a:2]}\n",
+        "standards:\n  - {id: QS-001, refs: [mini-a:1, mini-b:1]}\n  - {id: QS-002, refs: [mini-a:2]}\n"
+        "totals: {standards: 2, retired: 0, refs: 3}\n",
         encoding="utf-8",
     )
     result = qms("validate", str(tmp_path), str(mappings))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+MAX_MESSAGE = 600
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -15,6 +17,15 @@ class Problem:
     line: int | None = None
     field: str | None = None
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        # A message quotes what the input held; an input can hold megabytes (aliases repeating a long text),
+        # and an error line must stay readable.
+        for name in ("message", "field", "hint"):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > MAX_MESSAGE:
+                clipped = f"{value[: MAX_MESSAGE - 40]}... ({len(value):,} characters in all)"
+                object.__setattr__(self, name, clipped)
 
     def location(self) -> str:
         """Render `path:line: field` (whichever parts are known)."""

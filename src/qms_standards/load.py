@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DuplicateIdError, FrameworkError, MappingError, Problem, QmsError, StandardSetError
+from .files import read_input
 from .models import (
     DomainsFile,
     Framework,
     IdsLock,
+    LockTotals,
     Mappings,
     Overrides,
     StandardSet,
@@ -19,7 +21,7 @@ from .models import (
 )
 from .progress import Progress, tick
 from .services import SERVICES_FILE, read_services
-from .yamlsource import Document, M, read_yaml, validate_document
+from .yamlsource import MAX_FILE_BYTES, Document, M, read_yaml, validate_document
 
 DOMAINS_FILE = "domains.yaml"
 OVERRIDES_FILE = "overrides.yaml"
@@ -54,9 +56,13 @@ class Catalogue:
 
 
 def yaml_files(path: Path) -> list[Path]:
-    """The YAML files a path stands for: itself, or the *.yaml / *.yml files in a folder, sorted."""
+    """The YAML files a path stands for: itself, or every *.yaml / *.yml entry in a folder, sorted.
+
+    An entry that is not a readable file (a dangling link, a folder, a pipe) is listed too, so that reading
+    it reports it: a set is never skipped as if it were absent.
+    """
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
     return [path]
 
 
@@ -80,7 +86,7 @@ def _load_sets(
     loaded: list[tuple[LoadedSet, Document]] = []
     files: list[Path] = []
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             problems.append(
                 Problem(
                     "no such file or folder", path, hint="Check the path (standard sets live in standards/)."
@@ -175,7 +181,7 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
                     hint=f"Rename it to {close[0]}." if close else "Move it out of the mappings folder.",
                 )
             )
-    if not domains_path.exists():
+    if not _present(domains_path):
         problems.append(
             Problem(
                 "domains.yaml is missing",
@@ -187,7 +193,9 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
     domains_doc = read_yaml(domains_path, problems)
     domains = validate_document(domains_doc, DomainsFile, problems) if domains_doc else None
     overrides, overrides_doc = _optional(folder / OVERRIDES_FILE, Overrides, problems)
-    lock, _ = _optional(folder / LOCK_FILE, IdsLock, problems)
+    lock, lock_doc = _optional(folder / LOCK_FILE, IdsLock, problems)
+    if lock is not None:
+        lock = check_lock(folder / LOCK_FILE, lock, lock_doc, problems)
     if (folder / SERVICES_FILE).exists():  # optional: read by the self-assessment commands, checked here too
         read_services(folder / SERVICES_FILE, problems)
     if domains is not None:
@@ -203,11 +211,11 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
 
 def _optional(path: Path, cls: type[M], problems: list[Problem]) -> tuple[M | None, Document | None]:
     """An optional mappings file: absent, empty or only comments means "no entries"."""
-    if not path.exists():
+    if not _present(path):
         return cls(), None
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_input(path, MAX_FILE_BYTES).decode("utf-8")
+    except (QmsError, UnicodeDecodeError):
         text = "x"  # read_yaml reports it with its line
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         return cls(), None
@@ -217,6 +225,107 @@ def _optional(path: Path, cls: type[M], problems: list[Problem]) -> tuple[M | No
     if doc.data is None:
         return cls(), doc
     return validate_document(doc, cls, problems), doc
+
+
+def _present(path: Path) -> bool:
+    """Whether a name is there at all: a dangling link is present (and reported), not absent."""
+    return path.exists() or path.is_symlink()
+
+
+LOCK_HINT = (
+    "Restore ids.lock.yaml from version control (git checkout mappings/ids.lock.yaml), or from the copy "
+    "committed with the last framework; never let ids be handed out again from a damaged lock."
+)
+
+
+def check_lock(path: Path, lock: IdsLock, doc: Document | None, problems: list[Problem]) -> IdsLock | None:
+    """Refuse an `ids.lock.yaml` that is damaged, so ids are never handed out again from a partial list.
+
+    A lock cut short at a line still parses: its `totals` (written last) are then missing or disagree with
+    what is left. A lock left with its comments alone, an id held twice, or a ref under two live ids would
+    renumber standards silently; each is a problem naming the line.
+
+    Returns:
+        The lock, or None when it has problems.
+    """
+    before = len(problems)
+    if doc is None:
+        if _present(path):  # present, but only comments or blank lines
+            problems.append(
+                Problem(
+                    "ids.lock.yaml holds no ids (only comments or blank lines): it was emptied or cut short",
+                    path,
+                    1,
+                    hint=LOCK_HINT + " To number every standard afresh on purpose, delete the file.",
+                )
+            )
+        return None if len(problems) > before else lock
+    counted = lock.counted()
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    if "totals" not in raw:
+        problems.append(
+            Problem(
+                "ids.lock.yaml has no totals: it was cut short, or written by an older qms",
+                path,
+                doc.line_of(()) if not lock.standards else _last_line(doc),
+                "totals",
+                LOCK_HINT + " If the file is whole (compare it with git), add at its end: totals: "
+                f"{{standards: {counted.standards}, retired: {counted.retired}, refs: {counted.refs}}}",
+            )
+        )
+    elif lock.totals != counted:
+        problems.append(
+            Problem(
+                f"ids.lock.yaml says it holds {_totals(lock.totals)} but holds {_totals(counted)}: "
+                "entries were lost or added by hand",
+                path,
+                doc.line_of(("totals",)),
+                "totals",
+                LOCK_HINT + " If the entries were edited on purpose, correct the totals to match.",
+            )
+        )
+    seen: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for key in ("standards", "retired"):
+        for i, entry in enumerate(getattr(lock, key)):
+            where = f"{key}[{i}]"
+            if entry.id in seen:
+                problems.append(
+                    Problem(
+                        f"id '{entry.id}' appears twice (first as {seen[entry.id]})",
+                        path,
+                        doc.line_of((key, i, "id")),
+                        f"{where}.id",
+                        LOCK_HINT,
+                    )
+                )
+            seen.setdefault(entry.id, where)
+            if key != "standards":
+                continue  # a retired id keeps the refs it last held, which a live id now holds
+            for j, ref in enumerate(entry.refs):
+                if ref in owner and owner[ref] != entry.id:
+                    problems.append(
+                        Problem(
+                            f"'{ref}' is held by two ids, {owner[ref]} and {entry.id}",
+                            path,
+                            doc.line_of((key, i, "refs", j)),
+                            f"{where}.refs[{j}]",
+                            LOCK_HINT,
+                        )
+                    )
+                owner.setdefault(ref, entry.id)
+    return None if len(problems) > before else lock
+
+
+def _totals(totals: LockTotals | None) -> str:
+    if totals is None:
+        return "nothing"
+    return f"{totals.standards} standards, {totals.retired} retired ids and {totals.refs} refs"
+
+
+def _last_line(doc: Document) -> int | None:
+    node = doc.node
+    return node.end_mark.line + (0 if node.end_mark.column == 0 else 1) if node is not None else None
 
 
 def _check_unique(
@@ -264,6 +373,19 @@ def _check_overrides(
     for i, exclusion in enumerate(overrides.exclude):
         if known_refs is not None and exclusion.ref not in known_refs:
             unknown_ref(exclusion.ref, ("exclude", i, "ref"))
+    _check_once(doc, [e.ref for e in overrides.exclude], ("exclude", "ref"), "excluded", problems)
+    if known_refs and overrides.exclude and known_refs <= {e.ref for e in overrides.exclude}:
+        problems.append(
+            Problem(
+                f"every requirement of the loaded standard sets ({len(known_refs)}) is excluded: "
+                "nothing is left to consolidate",
+                doc.path,
+                doc.line_of(("exclude",)),
+                "exclude",
+                "Remove the exclusions of the requirements the framework should cover.",
+            )
+        )
+    _check_once(doc, [o.id for o in overrides.standards], ("standards", "id"), "given values", problems)
     for i, item in enumerate(overrides.standards):
         if item.domain is not None and item.domain not in domain_ids:
             problems.append(
@@ -286,6 +408,26 @@ def _check_overrides(
                 )
             )
     _check_link_conflicts(doc, overrides, problems)
+
+
+def _check_once(
+    doc: Document, values: list[str], loc: tuple[str, str], what: str, problems: list[Problem]
+) -> None:
+    """Two entries for one ref or one standard: the last would silently win, so both are named."""
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        line = doc.line_of((loc[0], i, loc[1])) or 0
+        if value in first:
+            problems.append(
+                Problem(
+                    f"'{value}' is {what} twice (first at line {first[value]})",
+                    doc.path,
+                    line,
+                    f"{loc[0]}[{i}].{loc[1]}",
+                    "Keep one entry and merge what the two say into it.",
+                )
+            )
+        first.setdefault(value, line)
 
 
 def _check_link_conflicts(doc: Document, overrides: Overrides, problems: list[Problem]) -> None:

@@ -5,9 +5,20 @@ Every model is strict (`extra="forbid"`) and frozen; field order is the order wr
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .textcheck import ID_FIELDS, id_problem, text_problem
 
 SET_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 REF_SEPARATOR = ":"
@@ -29,9 +40,40 @@ LikelihoodBasis = Literal["prior", "returns", "override"]
 
 
 class Model(BaseModel):
-    """Base for every qms model: unknown keys are errors and instances are immutable."""
+    """Base for every qms model: unknown keys are errors and instances are immutable.
+
+    Every text field refuses control characters, and every id field look-alike characters
+    (`textcheck`); a number field refuses a YAML boolean (`severity: yes` is not severity 1).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if bool not in (annotation, *get_args(annotation)) and annotation is not Any:
+                raise PydanticCustomError(
+                    "boolean_value", "yes/no is not a number: YAML reads yes, no, on and off as true or false"
+                )
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        items = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+        for item in items:
+            if not isinstance(item, str):
+                continue
+            problem = text_problem(item)
+            if problem is None and info.field_name in ID_FIELDS:
+                problem = id_problem(item)
+                if problem is not None:
+                    raise PydanticCustomError("confusable_id", problem)
+            if problem is not None:
+                raise PydanticCustomError("control_character", problem)
+        return value
 
 
 def make_ref(set_id: str, requirement_id: str) -> str:
@@ -178,6 +220,14 @@ class LockEntry(Model):
     refs: tuple[str, ...]
 
 
+class LockTotals(Model):
+    """How many standard ids, retired ids and refs an `ids.lock.yaml` holds."""
+
+    standards: int = Field(ge=0)
+    retired: int = Field(ge=0)
+    refs: int = Field(ge=0)
+
+
 class IdsLock(Model):
     """`mappings/ids.lock.yaml`: keeps standard ids stable across runs."""
 
@@ -197,6 +247,27 @@ class IdsLock(Model):
             return [{"id": v, "refs": []} if isinstance(v, str) else v for v in value]
         return value
 
+    totals: LockTotals | None = Field(
+        default=None,
+        description="Counts of what the lock holds, written last: a lock cut short at any line lacks them "
+        "or disagrees with them, so `load` refuses it instead of handing ids out again.",
+    )
+
+    @model_validator(mode="after")
+    def _count(self) -> IdsLock:
+        """A lock built in code gets its totals; one read from a file keeps its own (load checks them)."""
+        if self.totals is None:
+            object.__setattr__(self, "totals", self.counted())  # frozen: set once, while validating
+        return self
+
+    def counted(self) -> LockTotals:
+        """What the lock holds, counted."""
+        return LockTotals(
+            standards=len(self.standards),
+            retired=len(self.retired),
+            refs=sum(len(e.refs) for e in (*self.standards, *self.retired)),
+        )
+
 
 class Mappings(Model):
     """Everything under `mappings/`."""
@@ -210,12 +281,24 @@ class Mappings(Model):
 
 
 class Weights(Model):
-    """How the pair score blends its signals; the weights sum to 1."""
+    """How the match score (are two requirements the same?) blends its signals; the weights sum to 1."""
 
     embedding: Unit = Field(default=0.3, description="Embedding cosine of the full texts.")
     title_embedding: Unit = Field(default=0.3, description="Embedding cosine of the titles.")
     fuzzy: Unit = Field(default=0.2, description="rapidfuzz token-set ratio of the normalised texts.")
     title: Unit = Field(default=0.2, description="rapidfuzz token-sort ratio of the normalised titles.")
+
+
+class Grouping(Model):
+    """How the fit of two requirements in one standard is scored (see `similarity`); weights sum to 1."""
+
+    meaning: Unit = Field(default=0.5, description="Cosine of the set-centred text embeddings.")
+    title_meaning: Unit = Field(default=0.2, description="Cosine of the set-centred title embeddings.")
+    subject: Unit = Field(default=0.2, description="TF-IDF cosine of the subject words.")
+    title_words: Unit = Field(default=0.1, description="rapidfuzz token-sort ratio of the titles.")
+    neighbours: int = Field(
+        default=3, ge=1, le=50, description="Best cross-set matches averaged for each item's local level."
+    )
 
 
 class Settings(Model):
@@ -227,7 +310,14 @@ class Settings(Model):
         default=0.87,
         description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
     )
-    threshold: Unit = Field(default=0.4, description="Average score at which requirements share a standard.")
+    threshold: Unit = Field(default=0.5, description="Average score at which requirements share a standard.")
+    grouping: Grouping = Grouping()
+    related_threshold: Unit = Field(
+        default=0.45, description="Fit at which a standard also partly covers a requirement homed elsewhere."
+    )
+    related_per_requirement: int = Field(
+        default=3, ge=0, le=20, description="Most related standards listed for one requirement."
+    )
     target: int | None = Field(default=None, ge=1, description="Cut to this many standards instead.")
     linkage: Literal["average"] = "average"
     clause_bonus: Unit = Field(
@@ -235,7 +325,7 @@ class Settings(Model):
     )
     mutual_bonus: Unit = Field(default=0.05, description="Added to mutual best matches across two sets.")
     same_set_factor: Unit = Field(
-        default=0.8, description="Multiplies the score of two requirements of one set."
+        default=0.8, description="Multiplies the match score of two requirements of one set."
     )
     exact_pairs_limit: int = Field(
         default=4000, ge=2, description="Beyond this many requirements, score nearest neighbours only."

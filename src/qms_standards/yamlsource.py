@@ -13,13 +13,16 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.reader import Reader
 
-from .errors import Problem
+from .errors import Problem, QmsError
+from .files import read_input
 from .models import SET_ID_PATTERN
+from .textcheck import ID_HINT, TEXT_HINT
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_EXPANDED_VALUES = 1_000_000
+MAX_ALIAS_CHARS = 1_000_000
 MAX_FAST_DEPTH = 64  # qms files nest six levels at most
 # Characters libyaml reads differently from PyYAML (found by fuzzing the two against each other): it takes
 # some tabs PyYAML rejects (`key: <tab>`) and skips a byte-order mark inside the text.
@@ -80,20 +83,9 @@ def _key_node(node: yaml.Node | None, loc: tuple[str | int, ...]) -> yaml.Node |
 def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
     """Parse one YAML file; on failure append the problem (encoding, syntax, duplicate keys), return None."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.append(
-            Problem(f"cannot read file: {exc.strerror}", path, hint="Check the path and permissions.")
-        )
-        return None
-    if len(raw) > MAX_FILE_BYTES:
-        problems.append(
-            Problem(
-                f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
-                path,
-                hint="Split it into smaller files; standard sets are text, not data dumps.",
-            )
-        )
+        raw = read_input(path, MAX_FILE_BYTES)
+    except QmsError as exc:
+        problems.extend(exc.problems)
         return None
     if raw.startswith(b"PK\x03\x04"):  # a zip archive: .xlsx, .docx and .ods files all are
         problems.append(
@@ -120,6 +112,9 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
+    # Old Mac line endings (CR alone) and Windows ones (CR LF) become LF: YAML reads them alike, and every
+    # line number qms counts itself then matches the one an editor shows.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         problems.append(
             Problem(
@@ -140,7 +135,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
         if node is None:
             problems.append(Problem("file is empty", path, 1, hint="Add the content or delete the file."))
             return None
-        if not _check_aliases(node, path, problems):
+        if not _check_aliases(node, path, problems, len(text)) or not _check_tags(node, path, problems):
             return None
         _check_duplicate_keys(node, path, problems)
         try:
@@ -211,7 +206,7 @@ def _read_fast(text: str, path: Path) -> Document | None:
         loader = yaml.CSafeLoader(text)
         node = loader.get_single_node()
         scratch: list[Problem] = []
-        if node is None or not _check_aliases(node, path, scratch):
+        if node is None or not _check_aliases(node, path, scratch, len(text)):
             return None
         _check_duplicate_keys(node, path, scratch)
         if scratch:
@@ -281,12 +276,14 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _check_aliases(node: yaml.Node, path: Path, problems: list[Problem]) -> bool:
+def _check_aliases(node: yaml.Node, path: Path, problems: list[Problem], text_chars: int = 0) -> bool:
     """Reject an alias that contains itself, or aliases that expand to a huge document ("billion laughs").
 
-    Both would hang the loader: the node graph is walked once, counting each node's expanded size.
+    Both would hang the loader or fill the memory: the node graph is walked once, counting each node's
+    expanded size in values and in characters (a short file whose aliases repeat a long text is as bad as
+    one whose aliases nest). Aliases may add at most `MAX_ALIAS_CHARS` characters to the file's own.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}  # node -> (values, characters) once expanded
     open_nodes: set[int] = set()  # nodes whose subtree is being walked: the ancestors of the current one
     stack: list[tuple[yaml.Node, bool]] = [(node, False)]
     while stack:
@@ -294,7 +291,9 @@ def _check_aliases(node: yaml.Node, path: Path, problems: list[Problem]) -> bool
         key = id(current)
         if finished:
             open_nodes.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(current))
+            children = [sizes[id(child)] for child in _children(current)]
+            own = len(current.value) if isinstance(current, yaml.ScalarNode) else 0
+            sizes[key] = (1 + sum(c[0] for c in children), own + sum(c[1] for c in children))
         elif key in open_nodes:
             problems.append(
                 Problem(
@@ -309,17 +308,54 @@ def _check_aliases(node: yaml.Node, path: Path, problems: list[Problem]) -> bool
             open_nodes.add(key)
             stack.append((current, True))
             stack.extend((child, False) for child in _children(current))
-    if sizes[id(node)] > MAX_EXPANDED_VALUES:
+    values, chars = sizes[id(node)]
+    if values > MAX_EXPANDED_VALUES:
         problems.append(
             Problem(
-                f"aliases expand the file to {sizes[id(node)]:,} values, over the "
-                f"{MAX_EXPANDED_VALUES:,} limit",
+                f"aliases expand the file to {values:,} values, over the {MAX_EXPANDED_VALUES:,} limit",
                 path,
                 node.start_mark.line + 1,
                 hint="Write the values out rather than nesting aliases (*name).",
             )
         )
         return False
+    if chars > text_chars + MAX_ALIAS_CHARS:
+        problems.append(
+            Problem(
+                f"aliases expand the file to {chars:,} characters of text, more than "
+                f"{MAX_ALIAS_CHARS:,} beyond the {text_chars:,} written in it",
+                path,
+                node.start_mark.line + 1,
+                hint="Write the values out rather than repeating them with aliases (*name).",
+            )
+        )
+        return False
+    return True
+
+
+# Tags whose values have no fixed order (a set) or are not text (binary): an output built from them would
+# change with the hash seed, or hold bytes no person typed.
+_REFUSED_TAGS = {f"tag:yaml.org,2002:{name}": name for name in ("set", "omap", "pairs", "binary")}
+
+
+def _check_tags(node: yaml.Node, path: Path, problems: list[Problem]) -> bool:
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.tag in _REFUSED_TAGS:
+            problems.append(
+                Problem(
+                    f"!!{_REFUSED_TAGS[current.tag]} values are not accepted",
+                    path,
+                    current.start_mark.line + 1,
+                    hint="Write a plain list ('- item' lines, or [a, b]) or plain text instead.",
+                )
+            )
+            return False
+        stack.extend(_children(current))
     return True
 
 
@@ -427,6 +463,9 @@ def problem_from_error(doc: Document, cls: type[BaseModel], err: Any) -> Problem
         "less_than_equal": "Use a smaller number within the range.",
         "greater_than_equal": "Use a larger number within the range.",
         "invalid_key": "Write field names as words; YAML reads 1, 1.5, null or a date as something else.",
+        "boolean_value": "Write a number (1-5 for a level); yes, no, on and off are read as true or false.",
+        "control_character": TEXT_HINT,
+        "confusable_id": ID_HINT,
     }
     hint = hints.get(kind, "Correct the value.")
     if kind == "string_type" and (value is None or isinstance(value, dict | list)):
