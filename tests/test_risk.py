@@ -1,4 +1,4 @@
-"""The risk rule: severity by harm weighted by centrality, likelihood from a prior or returns, recurrence apart."""
+"""The risk rule: severity by harm and centrality, likelihood from a prior or returns, recurrence apart."""
 
 from __future__ import annotations
 

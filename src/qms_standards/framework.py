@@ -16,6 +16,7 @@ import numpy as np
 
 from . import __version__
 from .cluster import dedupe
+from .domains import Named, subject_scores
 from .embedding import Embedder, EmbeddingCache, embed_texts
 from .load import LoadedSet
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     Mappings,
     QmsComponent,
     Relationship,
+    Requirement,
     Settings,
     SourceLink,
     SourceSet,
@@ -174,7 +176,7 @@ def consolidate(
             (
                 Standard(
                     id=standard_id,
-                    domain=override.domain or domain_match(centroid),
+                    domain=override.domain or domain_match(centroid, _subjects(links, tags, mappings)),
                     title=override.title or centre_req.title,
                     statement=override.statement or centre_req.text,
                     qms_component=override.qms_component or _component(component_tags, centre_req.tags),
@@ -223,13 +225,20 @@ def consolidate(
     return Consolidation(framework, lock, embedded + domain_embedded, items, scores, clusters)
 
 
+def _subjects(links: Sequence[SourceLink], tags: dict[str, Requirement], mappings: Mappings) -> list[float]:
+    members = [Named(ln.title, tags[ln.ref].text, ln.similarity) for ln in links]
+    return subject_scores(members, mappings.domains)
+
+
 def _domain_matcher(
     domains: Sequence[Domain], embedder: Embedder, cache: EmbeddingCache | None
-) -> tuple[Callable[[np.ndarray], str], int]:
-    """A function from a standard's centroid to the closest domain id, and how many texts were embedded.
+) -> tuple[Callable[[np.ndarray, list[float]], str], int]:
+    """A function from a standard's centroid and subject scores to its domain id, and texts embedded.
 
     A domain's description lists several topics, so closeness blends the cosine to the whole description
-    with the cosine to its best-matching topic (the name and each ';'-separated phrase).
+    with the cosine to its best-matching topic (the name and each ';'-separated phrase). Closeness is
+    rescaled to 0-1 across the domains and the subject score (`domains.subject_scores`: the subjects a
+    description names that the members name) is added, so a standard goes where its subject is listed.
     """
     phrases, owner = [], []
     for k, domain in enumerate(domains):
@@ -241,10 +250,13 @@ def _domain_matcher(
     vectors, embedded = embed_texts(texts, embedder, cache)
     whole, facets, owners = vectors[: len(domains)], vectors[len(domains) :], np.array(owner)
 
-    def match(centroid: np.ndarray) -> str:
+    def match(centroid: np.ndarray, subject: list[float]) -> str:
         facet = facets @ centroid
         best = np.array([facet[owners == k].max() for k in range(len(domains))])
-        return domains[int(np.argmax(0.5 * (whole @ centroid) + 0.5 * best))].id
+        close = 0.5 * (whole @ centroid) + 0.5 * best
+        spread = float(close.max() - close.min())
+        scaled = (close - close.min()) / spread if spread > 0 else np.zeros_like(close)
+        return domains[int(np.argmax(np.round(scaled, 6) + np.array(subject)))].id
 
     return match, embedded
 

@@ -277,6 +277,11 @@ def _ref(e: Entry) -> RowRef:
     )
 
 
+def group_compliance(group: str, name: str, rows: list[Entry]) -> Compliance:
+    """Compliance of any group of rows under the one rule (`layout.COMPLIANCE_RULE`)."""
+    return _compliance(group, name, rows)
+
+
 def _compliance(group: str, name: str, rows: list[Entry]) -> Compliance:
     counts = {s: sum(e.status == s for e in rows) for s in L.STATUSES}
     counts["Blank"] = sum(not e.status for e in rows)
@@ -303,6 +308,7 @@ __all__ = [
     "Status",
     "carry_entries",
     "check_overwrite",
+    "group_compliance",
     "read_tracker",
     "resolve_services",
     "tracker_status",

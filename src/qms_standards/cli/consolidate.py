@@ -110,6 +110,10 @@ def consolidate(
             ),
             highlight=False,
         )
+    from ..domains import domain_conflicts
+
+    for conflict in domain_conflicts(result.framework):
+        err_console.print(f"note: {conflict.message(result.framework)}", highlight=False)
     if carry is not None:
         from .export import print_carry
 

@@ -10,9 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import QmsError
 from ..export.markdown import render_markdown
-from ..files import write_atomic
+from ..files import ensure_folder, write_atomic
 from ..load import load_framework
+from ..services import load_services
 from ._app import app, console
 
 if TYPE_CHECKING:
@@ -28,12 +30,29 @@ app.add_typer(tracker_app, name="tracker")
 
 FrameworkArg = Annotated[Path, typer.Argument(help="Framework YAML written by `qms consolidate`.")]
 _LIST_LIMIT = 12
+DEFAULT_SERVICES = Path("mappings/services.yaml")
 
 
 @export_app.command("tracker")
 def export_tracker(
     framework: FrameworkArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Tracker workbook to write (.xlsx).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Tracker workbook to write (.xlsx).")
+    ] = None,
+    per_service: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write one workbook per service of --services-file into this folder, named after the "
+            "service; a workbook already there is carried across, never overwritten blank."
+        ),
+    ] = None,
+    services_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Services and directorates (YAML; names may hold commas). Used by --per-service "
+            "(default mappings/services.yaml), or for one workbook with a block of rows per service."
+        ),
+    ] = None,
     services: Annotated[
         str | None,
         typer.Option(
@@ -56,12 +75,32 @@ def export_tracker(
     from ..export.excel import render_tracker
     from ..tracker import carry_entries, check_overwrite, read_tracker, resolve_services
 
+    if per_service is not None:
+        export_per_service(framework, per_service, services_file, output, services, from_)
+        return
+    if output is None:
+        raise QmsError(
+            "missing --output (or --per-service)",
+            field="--output",
+            hint="Add -o tracker.xlsx for one workbook, or --per-service DIR for one per service.",
+        )
+    if services_file is not None and services is not None:
+        raise QmsError(
+            "--services and --services-file both name the services",
+            field="--services",
+            hint="Keep one: --services-file reads names with commas safely.",
+        )
     loaded = load_framework(framework)
+    if services_file is not None:
+        services = None
+        wanted_names: list[str] | None = list(load_services(services_file).names())
+    else:
+        wanted_names = services.split(",") if services is not None else None
     previous = read_tracker(from_) if from_ is not None else None
     same_file = from_ is not None and output.exists() and output.resolve() == from_.resolve()
     if not force and not same_file:
         check_overwrite(output)
-    wanted = resolve_services(services.split(",") if services is not None else None, previous)
+    wanted = resolve_services(wanted_names, previous)
     write_atomic(output, render_tracker(loaded, services=wanted, carried=previous))
     rows = len(loaded.standards) * max(len(wanted), 1)
     per = f" x {len(wanted)} service{'s' if len(wanted) != 1 else ''}" if wanted else ""
@@ -72,6 +111,47 @@ def export_tracker(
     )
     if previous is not None:
         print_carry(carry_entries(loaded, previous, wanted), from_)
+
+
+def export_per_service(
+    framework: Path,
+    folder: Path,
+    services_file: Path | None,
+    output: Path | None,
+    services: str | None,
+    from_: Path | None,
+) -> None:
+    """`export tracker --per-service DIR`: one workbook per service, each carried from its earlier file."""
+    from ..export.per_service import service_trackers
+
+    if output is not None or services is not None or from_ is not None:
+        given = "-o" if output is not None else "--services" if services is not None else "--from"
+        raise QmsError(
+            f"{given} cannot be combined with --per-service",
+            field=given,
+            hint="--per-service takes the services from --services-file and carries each service's "
+            "earlier workbook from the folder itself.",
+        )
+    loaded = load_framework(framework)
+    listed = load_services(services_file or DEFAULT_SERVICES)
+    ensure_folder(folder)
+    workbooks = service_trackers(loaded, listed, folder)
+    for workbook in workbooks:  # all rendered and checked first: a bad earlier file stops before any write
+        write_atomic(workbook.path, workbook.data)
+    table = Table(title=f"{len(workbooks)} service trackers in {escape(str(folder))}")
+    for column in ("service", "directorate", "file", "carried"):
+        table.add_column(column, overflow="fold")
+    for w in workbooks:
+        filled = len(w.carried.filled_entries()) if w.carried is not None else 0
+        carried = f"{filled} filled entries" if w.carried is not None else "new"
+        table.add_row(escape(w.service), escape(w.directorate), escape(w.path.name), carried)
+    console.print(table)
+    console.print(
+        f"{len(loaded.standards)} standards each; send each team its file, then collect the returns "
+        f"with `qms tracker collect {escape(str(folder))}`.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _ids(keys: list[tuple[str, str]]) -> str:
@@ -121,8 +201,24 @@ def export_markdown(
 
 @tracker_app.command("status")
 def status(
-    workbook: Annotated[Path, typer.Argument(help="A tracker workbook filled in by people (.xlsx).")],
+    workbook: Annotated[
+        Path,
+        typer.Argument(
+            help="A tracker workbook filled in by people (.xlsx), or a returns folder (its latest set) "
+            "or set (.json) written by `qms tracker collect`."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON on stdout.")] = False,
+    service: Annotated[
+        list[str] | None, typer.Option(help="Only this service (repeat for more); returns only.")
+    ] = None,
+    directorate: Annotated[
+        list[str] | None, typer.Option(help="Only services of this directorate (repeatable); returns only.")
+    ] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this domain, by id (D3) or name (repeatable); returns only."),
+    ] = None,
     today: Annotated[
         datetime | None,
         typer.Option(
@@ -133,7 +229,20 @@ def status(
     """Compliance by domain and service, overdue actions, open high risks and blank rows."""
     from ..tracker import read_tracker, tracker_status
 
-    result = tracker_status(read_tracker(workbook), today.date() if today else date.today())
+    day = today.date() if today else date.today()
+    if workbook.is_dir() or workbook.suffix.lower() == ".json":
+        from .returns import returns_status_command
+
+        returns_status_command(workbook, day, as_json, service or [], directorate or [], domain or [])
+        return
+    if service or directorate or domain:
+        raise QmsError(
+            "--service, --directorate and --domain narrow a set of returns, not one workbook",
+            field="--service" if service else "--directorate" if directorate else "--domain",
+            hint="Collect the returned trackers with `qms tracker collect DIR`, then run "
+            "`qms tracker status returns/` with the filter.",
+        )
+    result = tracker_status(read_tracker(workbook), day)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return

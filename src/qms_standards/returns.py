@@ -1,0 +1,383 @@
+"""Collect the trackers services send back into one dated set of returns; earlier sets are kept.
+
+A returned workbook is accepted whole or rejected whole: a file with a problem (not a tracker, an edited id,
+an invalid cell, another framework version, a service not in the services file or returned twice) is
+rejected by name, each problem with its sheet and cell, and the other returns are still collected.
+Everything people typed is kept, their evidence links and notes included, and so are their orphaned entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from .errors import Problem, QmsError, TrackerError
+from .export import layout as L
+from .export.crosswalk import domains_with_standards
+from .models import Framework, Model
+from .services import Services
+from .tracker import FilledTracker, read_tracker
+
+RETURNS_SUFFIX = ".json"
+SET_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+
+
+class ReturnedEntry(Model):
+    """One row of a returned tracker: what the service filled in for one standard."""
+
+    standard: str
+    status: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    evidence: str | None = None
+    actions: str | None = None
+    notes: str | None = None
+    orphaned: str | None = Field(default=None, description="Why it sat on the 'Orphaned entries' sheet.")
+
+
+class ServiceReturn(Model):
+    """The workbook one service sent back."""
+
+    service: str
+    directorate: str
+    file: str = Field(description="The workbook's file name as received.")
+    sha256: str
+    entries: tuple[ReturnedEntry, ...] = Field(description="The Tracker rows, in framework order.")
+    orphaned: tuple[ReturnedEntry, ...] = Field(default=(), description="Kept so that nothing is lost.")
+
+
+class StandardInfo(Model):
+    """What a returns set needs of each standard to roll up compliance and risk."""
+
+    id: str
+    domain: str
+    title: str
+    severity: int
+    likelihood: int
+    score: int
+    rating: str
+    weight: float
+
+
+class DomainInfo(Model):
+    """A domain's id and name."""
+
+    id: str
+    name: str
+
+
+class ServiceInfo(Model):
+    """A service of the services file and its directorate."""
+
+    name: str
+    directorate: str
+
+
+class Rejected(Model):
+    """A returned workbook that was not collected, and why (each problem rendered with its cell)."""
+
+    file: str
+    problems: tuple[str, ...]
+
+
+class ReturnsSet(Model):
+    """One collection of returns: `returns/<date>.json`."""
+
+    framework: str
+    version: str
+    organisation: str
+    collected: date
+    domains: tuple[DomainInfo, ...]
+    standards: tuple[StandardInfo, ...]
+    services: tuple[ServiceInfo, ...] = Field(description="Every service of the services file.")
+    returns: tuple[ServiceReturn, ...]
+    rejected: tuple[Rejected, ...] = ()
+
+    def missing(self) -> tuple[str, ...]:
+        """Services of the services file with no accepted return."""
+        returned = {r.service for r in self.returns}
+        return tuple(s.name for s in self.services if s.name not in returned)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What `collect_returns` found: the set to write, the problems of the rejected files, skipped files."""
+
+    returns: ReturnsSet
+    problems: tuple[Problem, ...]
+    skipped: tuple[Path, ...]
+
+
+def workbook_paths(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """The workbooks that paths name (folders are searched, not recursively) and the files skipped.
+
+    Excel's lock files (`~$name.xlsx`) and hidden files are skipped, as are files that are not .xlsx.
+    """
+    found: list[Path] = []
+    skipped: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise QmsError(
+                "no such file or folder",
+                file=path,
+                hint="Give the folder the returned trackers were saved in, or the workbooks themselves.",
+            )
+        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for candidate in candidates:
+            hidden = candidate.name.startswith(("~$", "."))
+            if candidate.suffix.lower() == ".xlsx" and not hidden:
+                found.append(candidate)
+            elif path.is_dir():
+                skipped.append(candidate)
+            else:
+                found.append(candidate)  # named explicitly: read it and say what is wrong with it
+    return list(dict.fromkeys(found)), skipped
+
+
+def collect_returns(
+    framework: Framework, services: Services, paths: Sequence[Path], collected: date
+) -> Collection:
+    """Read every returned workbook and gather the good ones into one set of returns.
+
+    Args:
+        framework: The framework the trackers were exported from (its version is checked).
+        services: The services file: every return must be one of its services.
+        paths: Folders of returned workbooks, or the workbooks themselves.
+        collected: The date of this collection (passed in, so the output is reproducible).
+
+    Returns:
+        The set of accepted returns (the rejected listed in it by file) and each rejected file's problems.
+
+    Raises:
+        QmsError: a path does not exist, or no workbook was found.
+    """
+    files, skipped = workbook_paths(paths)
+    if not files:
+        raise QmsError(
+            "no tracker workbooks (.xlsx) found",
+            file=paths[0] if paths else None,
+            hint="Save the returned trackers into one folder and give that folder.",
+        )
+    names = services.names()
+    accepted: dict[str, list[tuple[Path, ServiceReturn]]] = {}
+    problems: list[Problem] = []
+    rejected: dict[Path, list[Problem]] = {}
+    for path in files:
+        try:
+            filled = read_tracker(path)
+        except TrackerError as exc:
+            rejected[path] = list(exc.problems)
+            continue
+        found = _check_return(path, filled, framework, names)
+        if found:
+            rejected[path] = found
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        for service in filled.services:
+            one = _service_return(path, filled, service, services.directorate_of(service), digest)
+            accepted.setdefault(service, []).append((path, one))
+    kept: dict[str, ServiceReturn] = {}
+    for service, copies in accepted.items():
+        if len(copies) == 1:
+            kept[service] = copies[0][1]
+            continue
+        others = ", ".join(p.name for p, _ in copies)
+        for path, _ in copies:
+            rejected.setdefault(path, []).append(
+                Problem(
+                    f"service '{service}' is returned in more than one file ({others})",
+                    path,
+                    field=f"{L.TRACKER_SHEET}!B2",
+                    hint="Keep the file the service means to send, move the others out, and collect again.",
+                )
+            )
+    for path in sorted(rejected):
+        problems.extend(rejected[path])
+    result = ReturnsSet(
+        framework=framework.framework.name,
+        version=framework.framework.version,
+        organisation=services.organisation,
+        collected=collected,
+        domains=tuple(DomainInfo(id=d.id, name=d.name) for d in framework.domains),
+        standards=_standards(framework),
+        services=tuple(ServiceInfo(name=s.name, directorate=s.directorate) for s in services.services),
+        returns=tuple(kept[n] for n in names if n in kept and not _rejected_file(kept[n], rejected)),
+        rejected=tuple(
+            Rejected(file=p.name, problems=tuple(x.render() for x in rejected[p])) for p in sorted(rejected)
+        ),
+    )
+    return Collection(result, tuple(problems), tuple(skipped))
+
+
+def _rejected_file(one: ServiceReturn, rejected: dict[Path, list[Problem]]) -> bool:
+    # A workbook of several services is accepted or rejected whole: one duplicated service rejects it.
+    return any(p.name == one.file for p in rejected)
+
+
+def _check_return(
+    path: Path, filled: FilledTracker, framework: Framework, names: tuple[str, ...]
+) -> list[Problem]:
+    """Problems that make a readable tracker unacceptable here: another framework, unknown services."""
+    out: list[Problem] = []
+    info = framework.framework
+    if (filled.framework, filled.version) != (info.name, info.version):
+        out.append(
+            Problem(
+                f"exported from {filled.framework} version {filled.version}; this collection is for "
+                f"{info.name} version {info.version}",
+                path,
+                field=f"{L.META_SHEET}!{L.META_VERSION_CELL}",
+                hint="Re-export the service's tracker from this framework with `qms export tracker "
+                "FRAMEWORK --per-service DIR` (entries are carried across), then collect again.",
+            )
+        )
+    if not filled.services:
+        out.append(
+            Problem(
+                "has no Service column: it is not a service's tracker",
+                path,
+                field=f"{L.TRACKER_SHEET}!B1",
+                hint="Export the services' trackers with `qms export tracker FRAMEWORK --per-service DIR`.",
+            )
+        )
+    for service in filled.services:
+        if service not in names:
+            out.append(
+                Problem(
+                    f"service '{service}' is not in the services file",
+                    path,
+                    field=f"{L.TRACKER_SHEET}!B2",
+                    hint="Add it to mappings/services.yaml (with its directorate), or fix the name there.",
+                )
+            )
+    return out
+
+
+def _service_return(
+    path: Path, filled: FilledTracker, service: str, directorate: str, digest: str
+) -> ServiceReturn:
+    entries = tuple(_returned(e) for e in filled.entries.values() if e.service == service)
+    orphaned = tuple(
+        _returned(e, "orphaned in the returned tracker") for e in filled.orphaned if e.service == service
+    )
+    return ServiceReturn(
+        service=service,
+        directorate=directorate,
+        file=path.name,
+        sha256=digest,
+        entries=entries,
+        orphaned=orphaned,
+    )
+
+
+def _returned(entry: L.Entry, orphaned: str | None = None) -> ReturnedEntry:
+    return ReturnedEntry(
+        standard=entry.standard_id,
+        status=entry.status,
+        owner=entry.owner,
+        due=entry.due,
+        evidence=entry.evidence,
+        actions=entry.actions,
+        notes=entry.notes,
+        orphaned=orphaned,
+    )
+
+
+def _standards(framework: Framework) -> tuple[StandardInfo, ...]:
+    ordered = [s for _, standards in domains_with_standards(framework) for s in standards]
+    return tuple(
+        StandardInfo(
+            id=s.id,
+            domain=s.domain,
+            title=s.title,
+            severity=s.risk.severity,
+            likelihood=s.risk.likelihood,
+            score=s.risk.score,
+            rating=s.risk.rating,
+            weight=s.risk.weight,
+        )
+        for s in ordered
+    )
+
+
+# --- The returns folder ---------------------------------------------------------------------------
+
+
+def dump_returns(returns: ReturnsSet) -> str:
+    """The set as canonical JSON: fields in model order, empty values left out, byte-stable."""
+    data = returns.model_dump(mode="json", exclude_defaults=True)
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def returns_path(folder: Path, collected: date) -> Path:
+    """Where the set collected on a day is written: `<folder>/<YYYY-MM-DD>.json`."""
+    return folder / f"{collected.isoformat()}{RETURNS_SUFFIX}"
+
+
+def returns_sets(path: Path) -> list[Path]:
+    """The sets a path names: one file, or every `YYYY-MM-DD.json` in a folder, oldest first.
+
+    Raises:
+        QmsError: the path does not exist, or the folder holds no set.
+    """
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if SET_NAME.match(p.name))
+        if found:
+            return found
+        raise QmsError(
+            "no set of returns (YYYY-MM-DD.json) in this folder",
+            file=path,
+            hint="Collect the returned trackers first: `qms tracker collect FOLDER`.",
+        )
+    raise QmsError(
+        "no such file or folder",
+        file=path,
+        hint="Give the returns folder written by `qms tracker collect` (default returns/).",
+    )
+
+
+def read_returns(path: Path) -> ReturnsSet:
+    """Read one set of returns written by `qms tracker collect`.
+
+    Raises:
+        QmsError: the file cannot be read or is not a set of returns.
+    """
+    hint = "A set of returns is written by `qms tracker collect`; collect again rather than editing it."
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QmsError(f"cannot read it ({type(exc).__name__})", file=path, hint=hint) from exc
+    except json.JSONDecodeError as exc:
+        raise QmsError(f"not JSON: {exc.msg}", file=path, line=exc.lineno, hint=hint) from exc
+    try:
+        return ReturnsSet.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise QmsError(
+            f"not a set of returns: {first['msg']}", file=path, field=where or None, hint=hint
+        ) from exc
+
+
+__all__ = [
+    "Collection",
+    "Rejected",
+    "ReturnedEntry",
+    "ReturnsSet",
+    "ServiceReturn",
+    "collect_returns",
+    "dump_returns",
+    "read_returns",
+    "returns_path",
+    "returns_sets",
+    "workbook_paths",
+]
