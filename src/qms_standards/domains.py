@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .models import Domain, Framework
 
 TEXT_WEIGHT = 0.2  # a subject named only in a member's text says less than one named in its title
-CONFLICT_MARGIN = 0.5  # another domain must name the standard's subjects by this much more to be reported
+CONFLICT_SHARE = 1 / 3  # how much of a standard must name another domain's subject to report it
 
 # Words too common in health and care standards to say what a subject is.
 _STOP = frozenset(
@@ -123,18 +123,20 @@ class DomainConflict:
 
 
 def domain_conflicts(framework: Framework) -> list[DomainConflict]:
-    """Standards whose domain contradicts the descriptions, read from the members' titles and texts."""
+    """Standards whose domain names none of the subjects their members' titles name, while another does.
+
+    Titles only: they say what a requirement is about, and every framework holds them. Another domain must
+    name subjects of members making up at least `CONFLICT_SHARE` of the standard (by centrality).
+    """
+    ids = [d.id for d in framework.domains]
     conflicts = []
     for standard in framework.standards:
-        members = [Named(s.title, getattr(s, "text", None) or "", s.similarity) for s in standard.sources]
-        scores = subject_scores(members, framework.domains)
-        ids = [d.id for d in framework.domains]
         if standard.domain not in ids:
             continue
-        own = scores[ids.index(standard.domain)]
+        members = [Named(s.title, "", s.similarity) for s in standard.sources]
+        scores = subject_scores(members, framework.domains)
         best = max(range(len(ids)), key=lambda k: (scores[k], -k))
-        if ids[best] != standard.domain and scores[best] >= own + CONFLICT_MARGIN:
+        if scores[ids.index(standard.domain)] == 0 and scores[best] >= CONFLICT_SHARE:
             named = named_subjects(members, framework.domains[best])
-            if named:
-                conflicts.append(DomainConflict(standard.id, standard.domain, ids[best], tuple(named)))
+            conflicts.append(DomainConflict(standard.id, standard.domain, ids[best], tuple(named)))
     return conflicts
