@@ -141,7 +141,10 @@ def import_spreadsheet_cmd(
     dry_run: DryRunOpt = False,
     force: ForceOpt = False,
 ) -> None:
-    """Import a spreadsheet: one requirement per row; columns found by header name (Id, Title, Text ...)."""
+    """Import a spreadsheet: one requirement per row; columns found by header name (Id, Title, Text ...).
+
+    Example: qms import spreadsheet local-policies.xlsx --set-id trust-policies-2025 --dry-run
+    """
     from ..imports.spreadsheet import import_spreadsheet
 
     provenance = _provenance(
@@ -168,3 +171,45 @@ def import_spreadsheet_cmd(
     standard_set = import_spreadsheet(source, provenance, columns, sheet=sheet, header_row=header_row)
     where = "" if source.suffix.lower() == ".csv" else f" (sheet {sheet})" if sheet else ""
     write_set(standard_set, source, "spreadsheet", output, dry_run=dry_run, force=force, extra=where)
+
+
+@import_app.command("ciso-assistant")
+def import_ciso_assistant_cmd(
+    library: Annotated[Path, typer.Argument(help="A CISO Assistant library YAML holding a framework.")],
+    set_id: SetIdOpt = None,
+    name: NameOpt = None,
+    publisher: PublisherOpt = None,
+    edition: EditionOpt = None,
+    licence: LicenceOpt = None,
+    text_is: TextIsOpt = None,
+    attribution: AttributionOpt = None,
+    url: UrlOpt = None,
+    published: PublishedOpt = None,
+    notes: NotesOpt = None,
+    output: OutputOpt = None,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Import a CISO Assistant library: each assessable requirement node becomes a requirement.
+
+    Provenance defaults to what the library records (ref_id, name, provider, version, copyright as the
+    licence, publication date); each option overrides it.
+
+    Example: qms import ciso-assistant library.yaml --dry-run
+    """
+    from ..imports.ciso_assistant import import_ciso_assistant
+
+    given = dict(
+        id=set_id,
+        name=name,
+        publisher=publisher,
+        version=edition,
+        licence=licence,
+        text_is=text_is,
+        attribution=attribution,
+        url=url,
+        published=published,
+        notes=notes,
+    )
+    standard_set = import_ciso_assistant(library, given)
+    write_set(standard_set, library, "ciso-assistant", output, dry_run=dry_run, force=force)

@@ -4,7 +4,8 @@ Each reader returns a validated `StandardSet` or raises one error listing every 
 `common.render_set` writes it as a standard set file.
 """
 
+from .ciso_assistant import import_ciso_assistant
 from .common import ImportError_, render_set
 from .spreadsheet import import_spreadsheet
 
-__all__ = ["ImportError_", "import_spreadsheet", "render_set"]
+__all__ = ["ImportError_", "import_ciso_assistant", "import_spreadsheet", "render_set"]

@@ -34,6 +34,7 @@ PROVENANCE_OPTIONS: dict[str, str] = {
 REQUIRED_PROVENANCE = ("id", "name", "publisher", "version", "licence")
 _LABELS = {"id": "id", "name": "full name", "version": "edition", "text_is": "text kind"}
 _TITLE_WORDS = 12
+_TITLE_CHARS = 500  # Requirement.title's limit
 
 
 class ImportError_(QmsError):  # noqa: N801  (ImportError is a builtin)
@@ -49,12 +50,14 @@ class Draft:
         where: For each field, where it was read, e.g. `Sheet1!C7` or `A1.a.1 (description)`.
         origin: Where the requirement as a whole was read, e.g. `Sheet1 row 7`.
         reported: Fields the reader already reported a problem for (not reported twice).
+        line: Line in the source file, for sources that have lines (YAML, JSON).
     """
 
     values: dict[str, Any]
     origin: str
     where: dict[str, str] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
+    line: int | None = None
 
     def at(self, name: str) -> str:
         """Where field `name` came from, falling back to the whole requirement's origin."""
@@ -64,8 +67,9 @@ class Draft:
 def title_from_text(text: str) -> str:
     """A short title for a requirement whose source has none: its first sentence, cut to 12 words."""
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0].rstrip(".:;")
-    words = first.split()
-    return " ".join(words[:_TITLE_WORDS]) + (" ..." if len(words) > _TITLE_WORDS else "")
+    words = first.split() or text.split()  # a text of punctuation alone is its own title
+    title = " ".join(words[:_TITLE_WORDS]) + (" ..." if len(words) > _TITLE_WORDS else "")
+    return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 4] + " ..."
 
 
 def clean_text(value: str) -> str:
@@ -104,7 +108,12 @@ def build_set(
     requirements = _requirements(drafts, source, problems)
     if not drafts:
         problems.append(
-            Problem("no requirements found", source, hint="Check the sheet, the header row and the columns.")
+            Problem(
+                "no requirements found",
+                source,
+                hint="A spreadsheet needs rows below its header row; a library needs assessable nodes; "
+                "a catalog needs controls.",
+            )
         )
     standard_set = None
     if not problems:
@@ -139,12 +148,13 @@ def _requirements(drafts: list[Draft], source: Path, problems: list[Problem]) ->
                     Problem(
                         f"duplicate id '{req_id}' (first at {first_at[req_id]})",
                         source,
+                        draft.line,
                         field=draft.at("id"),
                         hint="Requirement ids must be unique within a set: renumber one of them.",
                     )
                 )
             else:
-                first_at[req_id] = draft.at("id")
+                first_at[req_id] = f"line {draft.line}" if draft.line else draft.at("id")
         values = {k: v for k, v in draft.values.items() if v not in (None, "", ())}
         if values.get("text") and not values.get("title"):
             values["title"] = title_from_text(values["text"])
@@ -153,10 +163,10 @@ def _requirements(drafts: list[Draft], source: Path, problems: list[Problem]) ->
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else "requirement"
-                if name in draft.reported:
-                    continue
+                if name in draft.reported or (name == "title" and not values.get("text")):
+                    continue  # a title is drafted from the text: an empty text is the one problem
                 problems.append(
-                    Problem(_message(name, err, values), source, field=draft.at(name), hint=_HINTS.get(name))
+                    Problem(_message(name, err, values), source, draft.line, draft.at(name), _HINTS.get(name))
                 )
     return out
 
