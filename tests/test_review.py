@@ -684,7 +684,7 @@ def test_explained_parts_add_up_to_the_score(tree) -> None:
     consolidation = run(*tree)
     e = explain(consolidation, Overrides(), "alpha-2020:7.2", neighbours=20)
     w, engine = Settings().weights, Settings()
-    assert e.formula.startswith(f"score = {w.embedding:g} x text emb")
+    assert e.formula.startswith(f"score = {w.embedding:g} x text meaning")
     assert any(n.same_set for n in e.neighbours) and any(not n.same_set for n in e.neighbours)
     for n in e.neighbours:
         base = (

@@ -84,8 +84,9 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
     engine = framework.framework.engine
     threshold, w = engine.threshold, engine.weights
     formula = (
-        f"score = {w.embedding:g} x text emb + {w.title_embedding:g} x title emb + {w.fuzzy:g} x text fuzzy"
-        f" + {w.title:g} x title fuzzy + bonus (same clause {engine.clause_bonus:g}, mutual best"
+        f"score = {w.embedding:g} x text meaning + {w.title_embedding:g} x title meaning"
+        f" + {w.fuzzy:g} x text words + {w.title:g} x title words"
+        f" + bonus (same clause {engine.clause_bonus:g}, mutual best"
         f" {engine.mutual_bonus:g}), at most 1; x {engine.same_set_factor:g} within one set"
     )
     index = next((k for k, it in enumerate(items) if it.ref == ref), None)

@@ -12,6 +12,9 @@ from typer.core import TyperGroup
 
 from ..errors import QmsError
 from ..models import Settings
+from . import helptext
+
+helptext.install()
 
 
 class ExitCode(enum.IntEnum):

@@ -61,7 +61,10 @@ def consolidate(
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Consolidate the standard sets into one risk-weighted framework with stable ids."""
+    """Consolidate the standard sets into one risk-weighted framework with stable ids.
+
+    Example: qms consolidate
+    """
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..framework import consolidate as run
 
@@ -178,9 +181,21 @@ def _render_summary(result: Consolidation, written: list[Path]) -> None:
         f"{summary.requirements} requirements in ({summary.excluded} excluded) -> "
         f"{summary.standards} standards; "
         f"drawing on 1 set: {spread['1']}, 2 sets: {spread['2']}, 3+ sets: {spread['3+']}. "
-        f"Risk: " + ", ".join(f"{k} {v}" for k, v in summary.per_rating.items()) + ". "
-        f"Embedded {result.embedded} new text(s).",
+        f"Risk: "
+        + ", ".join(f"{k} {v}" for k, v in summary.per_rating.items())
+        + ". "
+        + _embedded_note(result.embedded),
         highlight=False,
     )
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+
+
+def _embedded_note(embedded: int) -> str:
+    """What the embedding count counts: not requirements, but distinct texts missing from the cache."""
+    if embedded == 0:
+        return "Every text's embedding came from the cache."
+    return (
+        f"Embedded {embedded} text(s) not in the cache (each requirement's text and its title, "
+        "and the domain descriptions; repeated wording is embedded once)."
+    )

@@ -50,6 +50,8 @@ def diff(
     """Compare two framework versions: standards, risk, source requirements, domains, sets, engine.
 
     Exit 0 when no change matches --fail-on, 1 when one does, 2 on bad input.
+
+    Example: qms diff old/framework.yaml framework/framework.yaml --fail-on source-lost,removed
     """
     kinds = parse_fail_on(fail_on)
     changes = diff_frameworks(load_framework(old), load_framework(new))

@@ -70,7 +70,10 @@ def export_tracker(
         bool, typer.Option(help="Overwrite a filled tracker at -o without carrying it.")
     ] = False,
 ) -> None:
-    """Write the tracker workbook: a row per standard (per service) for status, owner, due date, evidence."""
+    """Write the tracker workbook: a row per standard (per service) for status, owner, due date, evidence.
+
+    Example: qms export tracker framework/framework.yaml -o tracker.xlsx --from tracker.xlsx
+    """
     # openpyxl is imported here, not at start-up: every other command (diff in CI) stays light.
     from ..export.excel import render_tracker
     from ..tracker import carry_entries, check_overwrite, read_tracker, resolve_services
@@ -190,7 +193,10 @@ def export_markdown(
         Path | None, typer.Option("--output", "-o", help="Markdown file to write; default stdout.")
     ] = None,
 ) -> None:
-    """Write the framework as Markdown: contents, domains and standards, an appendix per source set."""
+    """Write the framework as Markdown: contents, domains and standards, an appendix per source set.
+
+    Example: qms export markdown framework/framework.yaml -o framework.md
+    """
     text = render_markdown(load_framework(framework))
     if output is None:
         typer.echo(text, nl=False)
@@ -226,7 +232,10 @@ def status(
         ),
     ] = None,
 ) -> None:
-    """Compliance by domain and service, overdue actions, open high risks and blank rows."""
+    """Compliance by domain and service, overdue actions, open high risks and blank rows.
+
+    Example: qms tracker status framework/tracker.xlsx
+    """
     from ..tracker import read_tracker, tracker_status
 
     day = today.date() if today else date.today()

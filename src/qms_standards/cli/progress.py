@@ -31,6 +31,22 @@ class TransferSpeed(TextColumn):
         return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
 
 
+EMBEDDING_STEP = "Embedding"
+LOADING_MODEL = "Loading the model"
+
+
+def step_label(name: str, done: int, total: int) -> tuple[str, int | None]:
+    """The bar's label and total for a report: embedding at 0 done is the model loading.
+
+    The embedder reports 0 of N before it loads the model, which takes seconds (a cold start, longer);
+    a bar frozen at "Embedding 0/408" looks hung, so until the first batch is done the bar says the
+    model is loading and pulses (no total) instead.
+    """
+    if name == EMBEDDING_STEP and done == 0 and total > 0:
+        return LOADING_MODEL, None
+    return name, total
+
+
 @contextmanager
 def progress_bars(*, quiet: bool = False) -> Iterator[Report]:
     """Yield a `(step, done, total)` callback that draws one rich bar per step on stderr.
@@ -58,6 +74,7 @@ def progress_bars(*, quiet: bool = False) -> Iterator[Report]:
                     if not task.finished and task.total is not None:
                         bar.update(task.id, completed=task.total)
                 tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, total=total)
+            label, shown_total = step_label(name, done, total)
+            bar.update(tasks[name], description=label, completed=done, total=shown_total)
 
         yield update

@@ -89,7 +89,10 @@ def review(
     ] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """List the pairs worth a person's decision, most uncertain first; or --apply a filled workbook."""
+    """List the pairs worth a person's decision, most uncertain first; or --apply a filled workbook.
+
+    Example: qms review -o review.xlsx
+    """
     if apply is not None:
         given = [
             name
@@ -134,19 +137,35 @@ def review(
         write_atomic(out, render_review_xlsx(rows))
     elif markdown is not None:
         write_atomic(markdown, render_review_markdown(rows))
-    _render_rows(rows)
+    _render_rows(rows, _titles(catalogue))
     for path in (p for p in (out, markdown) if p is not None):
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
-def _render_rows(rows: list[ReviewRow]) -> None:
+def _titles(catalogue: Catalogue) -> dict[str, str]:
+    """Each requirement's title by ref, to print next to the ref."""
+    return {s.set.ref(r): r.title for s in catalogue.sets for r in s.set.requirements}
+
+
+def _labelled(ref: str, titles: dict[str, str]) -> str:
+    title = titles.get(ref)
+    return f"{escape(ref)}\n[dim]{escape(title)}[/]" if title else escape(ref)
+
+
+def _render_rows(rows: list[ReviewRow], titles: dict[str, str]) -> None:
     table = Table(title=f"{len(rows)} pair(s) to review, most uncertain first")
-    for column in ("#", "kind", "ref A", "ref B", "score", "same standard now", "why listed"):
+    for column in ("#", "kind", "requirement A", "requirement B", "score", "same standard now", "why listed"):
         table.add_column(column, justify="right" if column in ("#", "score") else "left", overflow="fold")
     for r in rows:
         now = f"yes {r.standard_a}" if r.together else f"no {r.standard_a} / {r.standard_b}"
         table.add_row(
-            str(r.rank), r.kind, escape(r.ref_a), escape(r.ref_b), f"{r.score:.3f}", now, escape(r.why)
+            str(r.rank),
+            r.kind,
+            _labelled(r.ref_a, titles),
+            _labelled(r.ref_b, titles),
+            f"{r.score:.3f}",
+            now,
+            escape(r.why),
         )
     console.print(table)
 
@@ -191,7 +210,10 @@ def explain(
     threshold: ThresholdOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Explain why a requirement sits where it is: its standard, neighbours, overrides and fellow members."""
+    """Explain why a requirement sits where it is: its standard, neighbours, overrides and fellow members.
+
+    Example: qms explain iso-9001-2015:7.2
+    """
     from ..explain import explain as explain_ref
 
     catalogue, result = _consolidate(standards, mappings, threshold, quiet)
@@ -235,26 +257,25 @@ def _render_explanation(e: Explanation) -> None:
         console.print(f"No overrides name {escape(e.ref)}.", highlight=False)
 
 
+# Plain names for a score's parts: "meaning" is the embedding cosine (how close two texts are in
+# meaning), "words" the fuzzy ratio (how many words they share).
+SCORE_COLUMNS = ("score", "text\nmeaning", "title\nmeaning", "text\nwords", "title\nwords", "bonus")
+SCORE_LEGEND = (
+    "meaning: closeness in meaning (embedding cosine); words: words in common (fuzzy ratio); * same set"
+)
+
+
 def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, formula: str) -> Table:
-    table = Table(title=title, caption=f"{formula} (* same set)")
-    columns = [
-        "ref",
-        *(["standard"] if with_standard else []),
-        "score",
-        "text\nemb",
-        "title\nemb",
-        "text\nfuzzy",
-        "title\nfuzzy",
-        "bonus",
-    ]
+    table = Table(title=title, caption=f"{formula}\n{SCORE_LEGEND}")
+    columns = ["requirement", *(["standard"] if with_standard else []), *SCORE_COLUMNS]
     for column in columns:
         table.add_column(
-            column, justify="left" if column in ("ref", "standard") else "right", overflow="fold"
+            column, justify="left" if column in ("requirement", "standard") else "right", overflow="fold"
         )
     for n in rows:
         standard = [n.standard + (" (same)" if n.same_standard else "")] if with_standard else []
         table.add_row(
-            escape(n.ref) + (" *" if n.same_set else ""),
+            f"{escape(n.ref)}{' *' if n.same_set else ''}\n[dim]{escape(n.title)}[/]",
             *standard,
             *(f"{x:.3f}" for x in (n.score, n.cosine, n.title_cosine, n.fuzzy, n.title_ratio, n.structure)),
         )

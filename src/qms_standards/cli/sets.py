@@ -31,7 +31,10 @@ def validate(
         ),
     ] = None,
 ) -> None:
-    """Check standard sets and mappings; report every problem with file and line. Writes nothing."""
+    """Check standard sets and mappings; report every problem with file and line. Writes nothing.
+
+    Example: qms validate standards/ mappings/
+    """
     targets = paths or [p for p in (DEFAULT_STANDARDS, DEFAULT_MAPPINGS) if p.exists()] or [DEFAULT_STANDARDS]
     catalogue = validate_paths(targets)
     requirements = sum(len(s.set.requirements) for s in catalogue.sets)
@@ -51,7 +54,10 @@ WIDE_LIST = 110  # columns a terminal needs for the table form of `qms list`
 
 @app.command("list")
 def list_sets(standards: StandardsOption = DEFAULT_STANDARDS) -> None:
-    """List the loaded standard sets: id, name, edition, publisher, licence, requirement count."""
+    """List the loaded standard sets: id, name, edition, publisher, licence, requirement count.
+
+    Example: qms list
+    """
     loaded = load_standard_sets([standards])
     if console.width < WIDE_LIST:  # seven columns fold to a few letters a line: one block per set instead
         total = sum(len(i.set.requirements) for i in loaded)
@@ -94,7 +100,10 @@ def show(
     ],
     standards: StandardsOption = DEFAULT_STANDARDS,
 ) -> None:
-    """Show one requirement with its set's provenance."""
+    """Show one requirement with its set's provenance.
+
+    Example: qms show iso-9001-2015:7.2
+    """
     set_id, req_id = split_ref(ref)
     for item in load_standard_sets([standards]):
         if item.set.id != set_id:

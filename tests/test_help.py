@@ -1,0 +1,66 @@
+"""Help in plain words: no Python type names, an example in every command's help, a loading bar."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from qms_standards.cli import app
+from qms_standards.cli.helptext import plain_label
+from qms_standards.cli.progress import LOADING_MODEL, step_label
+
+runner = CliRunner()
+
+
+def _commands(group, prefix: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        path = (*prefix, name)
+        if getattr(command, "commands", None):
+            yield from _commands(command, path)
+        else:
+            yield path
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
+# What typer 0.29 prints by default and a quality lead cannot read.
+PYTHON_WORDS = re.compile(r"<bool>|<list\[|<%Y|<float|<int|<str>|<path>|<datetime>|\d\.\d<=x")
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p in COMMANDS])
+def test_help_uses_plain_words_and_shows_an_example(path: str) -> None:
+    result = runner.invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert not PYTHON_WORDS.search(result.output), result.output
+    examples = [line for line in result.output.splitlines() if "Example: qms " in line]
+    assert examples, f"qms {path} --help shows no example"
+    assert f"qms {path}" in examples[0]
+
+
+def test_the_top_level_help_has_no_type_names() -> None:
+    result = runner.invoke(app, ["--help"], catch_exceptions=False)
+    assert not PYTHON_WORDS.search(result.output), result.output
+
+
+def test_plain_labels() -> None:
+    class Param:
+        min, max, help = 0.0, 1.0, "Folder of standard set YAML files."
+
+    assert plain_label("<float range>", Param()) == "0-1"
+    assert plain_label("<path>", Param()) == "FOLDER"
+    Param.help = "Tracker workbook to write (.xlsx)."
+    assert plain_label("<path>", Param()) == "FILE"
+    assert plain_label("<list[Path]>", Param()) == "FILE ..."
+    assert plain_label("<%Y-%m-%d>", Param()) == "YYYY-MM-DD"
+    assert plain_label("<bool>", Param()) is None
+    assert plain_label("<int range>", Param()) == "N"
+    assert plain_label("<xlsx|csv>", Param()) == "xlsx|csv"
+
+
+def test_the_embedding_bar_says_the_model_is_loading_until_the_first_batch() -> None:
+    assert step_label("Embedding", 0, 408) == (LOADING_MODEL, None)
+    assert step_label("Embedding", 64, 408) == ("Embedding", 408)
+    assert step_label("Embedding", 0, 0) == ("Embedding", 0)
+    assert step_label("Scoring pairs", 0, 10) == ("Scoring pairs", 10)
