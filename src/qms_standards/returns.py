@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 
 from .errors import Problem, QmsError, TrackerError
 from .export import layout as L
+from .export.cells import column_letter
 from .export.crosswalk import domains_with_standards
 from .models import Framework, Model
 from .services import Services
@@ -180,9 +181,16 @@ def collect_returns(
             rejected[path] = found
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        unreadable: list[Problem] = []
         for service in filled.services:
-            one = _service_return(path, filled, service, services.directorate_of(service), digest)
+            one = _service_return(path, filled, service, services.directorate_of(service), digest, unreadable)
             accepted.setdefault(service, []).append((path, one))
+        if unreadable:
+            rejected[path] = unreadable
+            for service in filled.services:
+                accepted[service] = [c for c in accepted[service] if c[0] != path]
+                if not accepted[service]:
+                    del accepted[service]
     kept: dict[str, ServiceReturn] = {}
     for service, copies in accepted.items():
         if len(copies) == 1:
@@ -261,20 +269,47 @@ def _check_return(
 
 
 def _service_return(
-    path: Path, filled: FilledTracker, service: str, directorate: str, digest: str
+    path: Path,
+    filled: FilledTracker,
+    service: str,
+    directorate: str,
+    digest: str,
+    problems: list[Problem],
 ) -> ServiceReturn:
-    entries = tuple(_returned(e) for e in filled.entries.values() if e.service == service)
-    orphaned = tuple(
-        _returned(e, "orphaned in the returned tracker") for e in filled.orphaned if e.service == service
-    )
+    entries = [_checked(path, e, None, problems) for e in filled.entries.values() if e.service == service]
+    orphaned = [
+        _checked(path, e, "orphaned in the returned tracker", problems)
+        for e in filled.orphaned
+        if e.service == service
+    ]
     return ServiceReturn(
         service=service,
         directorate=directorate,
         file=path.name,
         sha256=digest,
-        entries=entries,
-        orphaned=orphaned,
+        entries=tuple(e for e in entries if e is not None),
+        orphaned=tuple(e for e in orphaned if e is not None),
     )
+
+
+def _checked(path: Path, entry: L.Entry, why: str | None, problems: list[Problem]) -> ReturnedEntry | None:
+    """The entry as returned, or None with a problem at its cell for text the models refuse."""
+    try:
+        return _returned(entry, why)
+    except ValidationError as exc:  # a control character pasted into a cell, say
+        columns = L.tracker_columns(True) if entry.sheet == L.TRACKER_SHEET else L.ORPHAN_COLUMNS
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else ""
+            letter = next((column_letter(i) for i, c in enumerate(columns) if c.key == key), "A")
+            problems.append(
+                Problem(
+                    f"{key or 'cell'}: {err['msg']}",
+                    path,
+                    field=f"{entry.sheet}!{letter}{entry.row}",
+                    hint="Retype the cell's text: characters pasted from elsewhere may hide in it.",
+                )
+            )
+        return None
 
 
 def _returned(entry: L.Entry, orphaned: str | None = None) -> ReturnedEntry:
