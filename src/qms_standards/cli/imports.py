@@ -213,3 +213,44 @@ def import_ciso_assistant_cmd(
     )
     standard_set = import_ciso_assistant(library, given)
     write_set(standard_set, library, "ciso-assistant", output, dry_run=dry_run, force=force)
+
+
+@import_app.command("oscal")
+def import_oscal_cmd(
+    catalog: Annotated[Path, typer.Argument(help="An OSCAL catalog file (JSON).")],
+    set_id: SetIdOpt = None,
+    name: NameOpt = None,
+    publisher: PublisherOpt = None,
+    edition: EditionOpt = None,
+    licence: LicenceOpt = None,
+    text_is: TextIsOpt = None,
+    attribution: AttributionOpt = None,
+    url: UrlOpt = None,
+    published: PublishedOpt = None,
+    notes: NotesOpt = None,
+    output: OutputOpt = None,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Import an OSCAL catalog: each control and enhancement, with its statement, becomes a requirement.
+
+    The name, edition and date default to the catalog's metadata; withdrawn controls are left out.
+
+    Example: qms import oscal catalog.json --set-id nist-800-53-r5 --publisher NIST --licence PD --dry-run
+    """
+    from ..imports.oscal import import_oscal
+
+    given = dict(
+        id=set_id,
+        name=name,
+        publisher=publisher,
+        version=edition,
+        licence=licence,
+        text_is=text_is,
+        attribution=attribution,
+        url=url,
+        published=published,
+        notes=notes,
+    )
+    standard_set = import_oscal(catalog, given)
+    write_set(standard_set, catalog, "oscal", output, dry_run=dry_run, force=force)
