@@ -72,9 +72,10 @@ def test_calibrated_defaults_beat_the_baselines_on_the_gold_crosswalk(tmp_path: 
         app, ["evaluate", str(gold), "--json", "--clusters-out", str(clusters)], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    scores = json.loads(result.stdout)["evaluation"]
+    report = json.loads(result.stdout)["crosswalks"][0]
     # Baselines (shared/eval/README.md): identical titles 0.77, tuned MiniLM + average linkage 0.85.
-    assert scores["pairwise"]["strict"]["f1"] >= 0.9
+    assert report["equal"]["pairwise"]["strict"]["f1"] >= 0.92
+    assert set(report["recall_at"]) == {"1", "5", "10"} and report["recall_at"]["5"] >= 0.9
     assert sorted(r for c in json.loads(clusters.read_text()) for r in c) == sorted(
         r["id"] for r in yaml.safe_load(gold.read_text())["requirements"]
     )

@@ -29,10 +29,10 @@ GOLD = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "iso2700
 SCALABLE = Settings(exact_pairs_limit=2)
 
 
-def _assert_same_or_better(small: Evaluation, scalable: Evaluation) -> None:
+def _assert_same_or_better(small: Evaluation, scalable: Evaluation, slack: float = 0.0) -> None:
     for level in ("strict", "lenient"):
-        assert scalable.pairwise[level].f1 >= small.pairwise[level].f1, level
-        assert scalable.bcubed[level].f1 >= small.bcubed[level].f1, level
+        assert scalable.pairwise[level].f1 >= small.pairwise[level].f1 - slack, level
+        assert scalable.bcubed[level].f1 >= small.bcubed[level].f1 - slack, level
 
 
 @pytest.mark.slow
@@ -46,19 +46,21 @@ def test_scalable_path_keeps_f1_on_the_gold_crosswalk() -> None:
     gold = load_gold(GOLD)
     embedder = SentenceTransformerEmbedder()
     cache = EmbeddingCache(default_cache_dir(), embedder.name)
-    small, _, _ = run_evaluation(gold, Settings(), embedder, cache)
-    scalable, _, _ = run_evaluation(gold, SCALABLE, embedder, cache)
-    _assert_same_or_better(small, scalable)
+    small = run_evaluation(gold, Settings(), embedder, cache).report
+    scalable = run_evaluation(gold, SCALABLE, embedder, cache).report
+    _assert_same_or_better(small.equal, scalable.equal)
+    # The standards cut reads each item's local level from its candidates: close, not always equal.
+    _assert_same_or_better(small.standards, scalable.standards, slack=0.03)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_scalable_path_keeps_f1_on_a_synthetic_corpus(seed: int) -> None:
     gold = GoldCrosswalk.model_validate(generate(150, seed=seed).gold())
-    small, _, small_swept = run_evaluation(gold, Settings(), FakeEmbedder(), thresholds=(0.4,))
-    scalable, _, scalable_swept = run_evaluation(gold, SCALABLE, FakeEmbedder(), thresholds=(0.4,))
-    assert small.pairwise["strict"].f1 > 0.7  # a meaningful baseline, not 0 against 0
-    _assert_same_or_better(small, scalable)
-    _assert_same_or_better(small_swept[0], scalable_swept[0])  # at the consolidation threshold too
+    small = run_evaluation(gold, Settings(), FakeEmbedder()).report
+    scalable = run_evaluation(gold, SCALABLE, FakeEmbedder()).report
+    assert small.equal.pairwise["strict"].f1 > 0.7  # a meaningful baseline, not 0 against 0
+    _assert_same_or_better(small.equal, scalable.equal)
+    _assert_same_or_better(small.standards, scalable.standards, slack=0.03)  # at the consolidation cut too
 
 
 class _Watched(np.ndarray):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -297,11 +298,13 @@ def dedupe(
     cannot_link: Sequence[tuple[int, int]] = (),
     scores: PairScores | None = None,
     progress: Progress | None = None,
+    by: Literal["score", "match"] = "score",
 ) -> tuple[list[list[int]], PairScores]:
     """Score the items' pairs (unless given) and cluster them.
 
     Cuts at `threshold` (default: the settings' consolidation threshold), or at `settings.target` clusters
-    when that is set and no threshold is passed. `progress` follows the merges (see `_cluster`).
+    when that is set and no threshold is passed. `by` picks the pair score: `score` (fit in one standard)
+    or `match` (the same requirement). `progress` follows the merges (see `_cluster`).
     """
     scores = scores if scores is not None else score_pairs(items, vectors, title_vectors, settings)
     target = settings.target if threshold is None else None
@@ -309,7 +312,7 @@ def dedupe(
         len(items),
         scores.i,
         scores.j,
-        scores.score,
+        scores.score if by == "score" else scores.match,
         threshold=threshold if threshold is not None else settings.threshold,
         target=target,
         must_link=must_link,

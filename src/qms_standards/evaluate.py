@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import GoldError, Problem
@@ -186,7 +188,31 @@ def _bcubed(
     return Scores(precision=round(p, 4), recall=round(r, 4), f1=round(f1, 4))
 
 
-SWEEP = tuple(round(0.30 + 0.05 * k, 2) for k in range(14))  # 0.30 .. 0.95
+SWEEP = tuple(round(0.30 + 0.025 * k, 3) for k in range(27))  # 0.30 .. 0.95
+RECALL_AT = (1, 5, 10)
+
+
+class CrosswalkReport(BaseModel):
+    """What the engine gives users, scored on one gold crosswalk (the fields of `qms evaluate --json`)."""
+
+    model_config = ConfigDict(frozen=True)
+    gold: str
+    requirements: int
+    standards: Evaluation  # the grouping `qms consolidate` forms, cut at `threshold`
+    equal: Evaluation  # the grouping of requirements labelled `equal`, cut at `match_threshold`
+    links: dict[str, Scores]  # asserted cross-set links (shared home, or related) vs the gold pairs
+    related: int  # how many related links the engine asserted
+    recall_at: dict[str, float]  # share of gold pairs where one is among the other's k best (other sets)
+    sweep: tuple[Evaluation, ...] = ()  # the standards grouping at other thresholds
+
+
+@dataclass
+class CrosswalkResult:
+    """A crosswalk's report with the groupings themselves (lists of ids)."""
+
+    report: CrosswalkReport
+    standards: list[list[str]]
+    equal: list[list[str]]
 
 
 def run_evaluation(
@@ -197,26 +223,136 @@ def run_evaluation(
     *,
     thresholds: Sequence[float] = (),
     progress: Report | None = None,
-) -> tuple[Evaluation, list[list[str]], list[Evaluation]]:
-    """Run the engine on a gold crosswalk, embedding once.
+) -> CrosswalkResult:
+    """Run the engine on a gold crosswalk as `qms consolidate` would, embedding once.
 
-    The main evaluation cuts at `settings.match_threshold` (the level at which the engine calls two
-    requirements the same, which is what the gold pairs label).
+    Scores the standards grouping (cut at `settings.threshold`, or `settings.target` standards), the equal
+    grouping (cut at `settings.match_threshold` on the match score), the links the engine asserts (members
+    of one standard, plus related links) and recall at k of the pair scores alone.
 
-    Returns:
-        The main evaluation, its predicted clusters (lists of ids), and one evaluation per extra threshold.
+    Args:
+        gold: The crosswalk.
+        settings: Engine settings.
+        embedder: Turns texts into vectors.
+        cache: Embedding cache, or None.
+        thresholds: Extra standards thresholds to score (`--sweep`).
+        progress: Progress reporter.
     """
     from .cluster import dedupe
+    from .related import related_links
     from .similarity import embed_items, score_pairs
 
     items = gold_items(gold)
     vectors, title_vectors, _ = embed_items(items, embedder, cache, step(progress, "Embedding"))
     scores = score_pairs(items, vectors, title_vectors, settings, step(progress, "Scoring pairs"))
 
-    def at(threshold: float) -> tuple[Evaluation, list[list[str]]]:
-        clusters, _ = dedupe(items, vectors, title_vectors, settings, threshold=threshold, scores=scores)
-        named = [[items[k].ref for k in c] for c in clusters]
-        return evaluate_clusters(gold, named, threshold), named
+    def named(clusters: list[list[int]]) -> list[list[str]]:
+        return [[items[k].ref for k in c] for c in clusters]
 
-    main, clusters = at(settings.match_threshold)
-    return main, clusters, [at(t)[0] for t in thresholds]
+    standards, _ = dedupe(items, vectors, title_vectors, settings, scores=scores)
+    equal, _ = dedupe(
+        items, vectors, title_vectors, settings, threshold=settings.match_threshold, scores=scores, by="match"
+    )
+    related = related_links(standards, scores, settings)
+    swept = []
+    for t in thresholds:
+        at, _ = dedupe(items, vectors, title_vectors, settings, threshold=t, scores=scores)
+        swept.append(evaluate_clusters(gold, named(at), t))
+    cut = None if settings.target else settings.threshold
+    report = CrosswalkReport(
+        gold=gold.name,
+        requirements=len(items),
+        standards=evaluate_clusters(gold, named(standards), cut),
+        equal=evaluate_clusters(gold, named(equal), settings.match_threshold),
+        links=_link_scores(gold, items, standards, [(r.item, r.cluster) for r in related]),
+        related=len(related),
+        recall_at=_recall_at(gold, items, scores),
+        sweep=tuple(swept),
+    )
+    return CrosswalkResult(report, named(standards), named(equal))
+
+
+def _positives(gold: GoldCrosswalk, level: str) -> set[tuple[str, str]]:
+    return {(min(a, b), max(a, b)) for a, b, rel in gold.gold_pairs if rel in LEVELS[level]}
+
+
+def _link_scores(
+    gold: GoldCrosswalk, items: list[Item], clusters: list[list[int]], related: list[tuple[int, int]]
+) -> dict[str, Scores]:
+    """Precision and recall of the cross-set pairs the engine links: one home, or related to the other's."""
+    home = {k: n for n, c in enumerate(clusters) for k in c}
+    linked: set[tuple[str, str]] = set()
+    for c in clusters:
+        for x, a in enumerate(c):
+            for b in c[x + 1 :]:
+                if items[a].set_id != items[b].set_id:
+                    linked.add((min(items[a].ref, items[b].ref), max(items[a].ref, items[b].ref)))
+    for k, cluster in related:
+        for b in clusters[cluster]:
+            if items[b].set_id != items[k].set_id and home[b] != home[k]:
+                linked.add((min(items[k].ref, items[b].ref), max(items[k].ref, items[b].ref)))
+    out = {}
+    for level in LEVELS:
+        positives = _positives(gold, level)
+        out[level] = _scores(len(linked & positives), len(linked), len(positives))
+    return out
+
+
+def _recall_at(gold: GoldCrosswalk, items: list[Item], scores: Any) -> dict[str, float]:
+    """Share of gold pairs (any level) where either one is among the other's k best-scored in other sets."""
+    index = {it.ref: k for k, it in enumerate(items)}
+    sets = np.array([it.set_id for it in items])
+    cross = sets[scores.i] != sets[scores.j]
+    i, j, s = scores.i[cross], scores.j[cross], scores.score[cross]
+    owner, other, value = np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([s, s])
+    order = np.lexsort((other, -value, owner))  # per owner, best first, ties to the lower item
+    owner, other = owner[order], other[order]
+    start = np.searchsorted(owner, np.arange(len(items)))
+    rank = {
+        (int(a), int(b)): r
+        for a, b, r in zip(owner, other, np.arange(len(owner)) - start[owner], strict=True)
+    }
+    pairs = [(index[a], index[b]) for a, b in sorted(_positives(gold, "any"))]
+    out = {}
+    for k in RECALL_AT:
+        hits = sum(1 for a, b in pairs if rank.get((a, b), k) < k or rank.get((b, a), k) < k)
+        out[str(k)] = round(hits / len(pairs), 4) if pairs else 0.0
+    return out
+
+
+class HeldOut(BaseModel):
+    """Leave-one-crosswalk-out: the standards threshold chosen on the others, scored on the one left out."""
+
+    model_config = ConfigDict(frozen=True)
+    gold: str
+    threshold: float  # best mean any-level pairwise F1 of the standards grouping on the other crosswalks
+    f1: float  # the left-out crosswalk's any-level pairwise F1 at that threshold
+    default_f1: float  # ... and at the default threshold
+
+
+def leave_one_out(reports: Sequence[CrosswalkReport]) -> list[HeldOut]:
+    """For each crosswalk, pick the standards threshold on the others (from their sweeps) and score it."""
+    out = []
+    for held in reports:
+        others = [r for r in reports if r is not held]
+        if not others or not held.sweep:
+            continue
+        by_t = {e.threshold: e.pairwise["any"].f1 for e in held.sweep if e.threshold is not None}
+        mean = {
+            t: sum(_at(r, t) for r in others) / len(others)
+            for t in by_t
+            if all(_at(r, t) is not None for r in others)
+        }
+        if not mean:
+            continue
+        best = max(sorted(mean), key=lambda t: (mean[t], -abs(t - 0.5)))
+        out.append(
+            HeldOut(
+                gold=held.gold, threshold=best, f1=by_t[best], default_f1=held.standards.pairwise["any"].f1
+            )
+        )
+    return out
+
+
+def _at(report: CrosswalkReport, threshold: float) -> Any:
+    return next((e.pairwise["any"].f1 for e in report.sweep if e.threshold == threshold), None)

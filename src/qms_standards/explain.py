@@ -8,22 +8,30 @@ from .errors import QmsError
 from .models import Model, Overrides
 from .review import _Pairs
 
-# Neighbour field -> the PairScores array it reports
+# Neighbour field -> the PairScores array it reports ("local" is the mean of the pair's two entries)
 _PARTS = {
     "score": "score",
+    "meaning": "meaning",
+    "title_meaning": "title_meaning",
+    "subject": "subject",
+    "title_ratio": "title",
+    "blend": "blend",
+    "match": "match",
     "cosine": "cosine",
     "title_cosine": "title_cosine",
     "fuzzy": "fuzzy",
-    "title_ratio": "title",
     "structure": "structure",
 }
 
 
 class Neighbour(Model):
-    """Another requirement, with the pair's score and its parts (unscored pairs: all 0).
+    """Another requirement, with the pair's scores and their parts (unscored pairs: all 0).
 
-    score = min(1, w.embedding x cosine + w.title_embedding x title_cosine + w.fuzzy x fuzzy
-    + w.title x title_ratio + structure), x same_set_factor when both come from one set.
+    score = 0.5 + blend - local, within 0..1, where blend = g.meaning x meaning + g.title_meaning x
+    title_meaning + g.title_words x title_ratio + g.subject x subject (+ the clause bonus); without a title
+    on either side the title weights go to meaning. match (are they the same requirement?) = min(1,
+    w.embedding x cosine + w.title_embedding x title_cosine + w.fuzzy x fuzzy + w.title x title_ratio +
+    structure), x same_set_factor when both come from one set.
     """
 
     ref: str
@@ -32,10 +40,16 @@ class Neighbour(Model):
     same_standard: bool
     same_set: bool = False
     score: float
+    meaning: float = 0.0  # set-centred text embeddings
+    title_meaning: float = 0.0  # set-centred title embeddings (0 when either has no title)
+    subject: float = 0.0  # TF-IDF cosine of the subject words
+    title_ratio: float = 0.0  # token-sort ratio of the titles
+    blend: float = 0.0  # the weighted parts, with the clause bonus
+    local: float = 0.0  # mean of the two requirements' best cross-set blends
+    match: float = 0.0
     cosine: float = 0.0  # text embeddings
     title_cosine: float = 0.0  # title embeddings
     fuzzy: float = 0.0  # token-set ratio of the texts
-    title_ratio: float = 0.0  # token-sort ratio of the titles
     structure: float = 0.0  # shared clause number and mutual-best bonuses
 
 
@@ -82,12 +96,12 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         Constraint(kind="exclude", refs=(e.ref,), reason=e.reason) for e in overrides.exclude if e.ref == ref
     )
     engine = framework.framework.engine
-    threshold, w = engine.threshold, engine.weights
+    threshold, g = engine.threshold, engine.grouping
     formula = (
-        f"score = {w.embedding:g} x text meaning + {w.title_embedding:g} x title meaning"
-        f" + {w.fuzzy:g} x text words + {w.title:g} x title words"
-        f" + bonus (same clause {engine.clause_bonus:g}, mutual best"
-        f" {engine.mutual_bonus:g}), at most 1; x {engine.same_set_factor:g} within one set"
+        f"score = 0.5 + blend - local (0 to 1); blend = {g.meaning:g} x meaning + {g.title_meaning:g} x title"
+        f" meaning + {g.subject:g} x subject words + {g.title_words:g} x title words"
+        f" + {engine.clause_bonus:g} for the same clause; local = mean of each one's {g.neighbours}"
+        " best blends in other sets"
     )
     index = next((k for k, it in enumerate(items) if it.ref == ref), None)
     if index is None:
@@ -109,6 +123,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
             standard=standard_of[other.ref].id,
             same_standard=standard_of[other.ref].id == home.id,
             same_set=other.set_id == items[index].set_id,
+            local=round(float(pairs.scores.local[index] + pairs.scores.local[k]) / 2, 4),
             **{
                 name: 0.0 if at is None else round(float(getattr(pairs.scores, part)[at]), 4)
                 for name, part in _PARTS.items()

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from .models import (
     LockEntry,
     Mappings,
     QmsComponent,
+    RelatedLink,
     Relationship,
     Requirement,
     Settings,
@@ -40,6 +41,7 @@ from .models import (
     split_ref,
 )
 from .progress import Report, step, tick
+from .related import related_links
 from .risk import Member as RiskMember
 from .risk import Rated, normalise_weights, rate_standard
 from .similarity import Item, PairScores, embed_items, normalise, score_pairs
@@ -131,10 +133,12 @@ def consolidate(
         threshold=settings.match_threshold,
         cannot_link=cannot,
         scores=scores,
+        by="match",
         progress=step(progress, "Matching equals"),
     )
     same_of = {k: n for n, group in enumerate(same) for k in group}
     pair, centres = _within_clusters(clusters, scores)
+    related = _related_of(clusters, centres, items, scores, settings)
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
@@ -182,6 +186,7 @@ def consolidate(
                     qms_component=override.qms_component or _component(component_tags, centre_req.tags),
                     risk=rated.risk(0.0),
                     sources=links,
+                    related=related.get(done, ()),
                 ),
                 rated,
             )
@@ -319,6 +324,28 @@ def _link(
         strength=int(round(10 * score)),
         text_sha=hashlib.sha256(item.text.encode()).hexdigest()[:12],
     )
+
+
+def _related_of(
+    clusters: list[list[int]], centres: list[int], items: list[Item], scores: PairScores, settings: Settings
+) -> dict[int, tuple[RelatedLink, ...]]:
+    """Each cluster's related links (requirements homed elsewhere that it partly covers), sorted by ref."""
+    out: dict[int, list[RelatedLink]] = {}
+    for link in related_links(clusters, scores, settings):
+        item, centre = items[link.item], items[centres[link.cluster]]
+        relationship: Literal["subset", "intersect"] = (
+            "subset" if _relationship(item.text, centre.text) == "subset" else "intersect"
+        )
+        out.setdefault(link.cluster, []).append(
+            RelatedLink(
+                ref=item.ref,
+                title=item.title,
+                relationship=relationship,
+                strength=int(round(10 * link.fit)),
+                similarity=round(min(1.0, link.fit), 3),
+            )
+        )
+    return {c: tuple(sorted(links, key=lambda r: r.ref)) for c, links in out.items()}
 
 
 def _own_text(item: Item) -> str:

@@ -281,12 +281,24 @@ class Mappings(Model):
 
 
 class Weights(Model):
-    """How the pair score blends its signals; the weights sum to 1."""
+    """How the match score (are two requirements the same?) blends its signals; the weights sum to 1."""
 
     embedding: Unit = Field(default=0.3, description="Embedding cosine of the full texts.")
     title_embedding: Unit = Field(default=0.3, description="Embedding cosine of the titles.")
     fuzzy: Unit = Field(default=0.2, description="rapidfuzz token-set ratio of the normalised texts.")
     title: Unit = Field(default=0.2, description="rapidfuzz token-sort ratio of the normalised titles.")
+
+
+class Grouping(Model):
+    """How the fit of two requirements in one standard is scored (see `similarity`); weights sum to 1."""
+
+    meaning: Unit = Field(default=0.5, description="Cosine of the set-centred text embeddings.")
+    title_meaning: Unit = Field(default=0.2, description="Cosine of the set-centred title embeddings.")
+    subject: Unit = Field(default=0.2, description="TF-IDF cosine of the subject words.")
+    title_words: Unit = Field(default=0.1, description="rapidfuzz token-sort ratio of the titles.")
+    neighbours: int = Field(
+        default=3, ge=1, le=50, description="Best cross-set matches averaged for each item's local level."
+    )
 
 
 class Settings(Model):
@@ -298,7 +310,14 @@ class Settings(Model):
         default=0.87,
         description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
     )
-    threshold: Unit = Field(default=0.4, description="Average score at which requirements share a standard.")
+    threshold: Unit = Field(default=0.45, description="Average score at which requirements share a standard.")
+    grouping: Grouping = Grouping()
+    related_threshold: Unit = Field(
+        default=0.55, description="Fit at which a standard also partly covers a requirement homed elsewhere."
+    )
+    related_per_requirement: int = Field(
+        default=3, ge=0, le=20, description="Most related standards listed for one requirement."
+    )
     target: int | None = Field(default=None, ge=1, description="Cut to this many standards instead.")
     linkage: Literal["average"] = "average"
     clause_bonus: Unit = Field(
@@ -306,7 +325,7 @@ class Settings(Model):
     )
     mutual_bonus: Unit = Field(default=0.05, description="Added to mutual best matches across two sets.")
     same_set_factor: Unit = Field(
-        default=0.8, description="Multiplies the score of two requirements of one set."
+        default=0.8, description="Multiplies the match score of two requirements of one set."
     )
     exact_pairs_limit: int = Field(
         default=4000, ge=2, description="Beyond this many requirements, score nearest neighbours only."

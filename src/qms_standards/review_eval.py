@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,7 +68,9 @@ def simulate_review(
 
     items = gold_items(gold)
     vectors, title_vectors, _ = embed_items(items, embedder, cache)
+    # The simulation scores the equal grouping, so it ranks and cuts on the match score throughout.
     scores = score_pairs(items, vectors, title_vectors, settings)
+    scores = dataclasses.replace(scores, score=scores.match)
     cut, index = settings.match_threshold, {it.ref: k for k, it in enumerate(items)}
     relation = {frozenset((a, b)): rel for a, b, rel in gold.gold_pairs}
 

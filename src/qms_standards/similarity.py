@@ -1,12 +1,27 @@
-"""Stage 2a, score: how alike two requirements are, from embeddings, fuzzy text and structure.
+"""Stage 2a, score: how alike two requirements are, and how well they fit together in one standard.
 
-A pair's score blends the embedding cosine of the full texts, the rapidfuzz token-set ratio of the
-normalised texts and the title ratio, then adds two structural signals that the texts alone miss:
-- the same clause number in two sets whose numbering corresponds (ISO's Harmonized Structure numbers its
-  common clauses identically across ISO 9001, 7101, 27001 ...). Correspondence is read from the data: two
-  sets correspond when most clause numbers they share also carry alike titles, so ISO 9001 and ISO 7101
-  do and ISO 9001 and ISO 31000 (same numbers, other topics) do not; and
-- a mutual best match: each is the other's most similar requirement in the other's set.
+Each candidate pair gets two scores.
+
+`match` says whether two requirements ask for the same thing: it blends the embedding cosine of the full
+texts and of the titles, the rapidfuzz token-set ratio of the texts and the title ratio, plus two
+structural signals the texts miss (the same clause number in two sets whose numbering corresponds, such as
+ISO's Harmonized Structure in ISO 9001 and ISO 7101; and a mutual best match across two sets). It labels a
+member `equal` at `match_threshold`, where the version-to-version crosswalk calibrates it.
+
+`score` says whether two requirements belong in one consolidated standard, by meaning rather than shared
+words, and is what the standards are cut on:
+- embeddings are centred per set first: each publisher's house style (ISO's "the organization shall",
+  CQC's "we ...") is a direction every vector of that set shares, and removing it leaves the subject;
+- subject words count by rarity (TF-IDF over the requirements at hand, `keywords`), so a shared
+  "medicines" counts and a shared "control" or "planning" barely does;
+- titles count only where both requirements have one of their own;
+- the blend is read relative to each requirement's own nearest alternatives in other sets (cross-domain
+  similarity local scaling): 0.5 + blend - (r_a + r_b) / 2, where r is the mean of a requirement's best
+  few cross-set blends. A generic requirement close to everything no longer pulls unrelated ones in, and
+  one cut serves corpora whose similarities sit at different levels (two editions of one standard, two
+  publishers' vocabularies).
+Same-set pairs are not damped in `score`: centring removes the house style that made them look alike, and
+a consolidation should group a set's own related items (ISO 31000's principles) when they fit.
 """
 
 from __future__ import annotations
@@ -20,6 +35,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .embedding import Embedder, EmbeddingCache, embed_texts
+from .keywords import pair_cosines, tfidf
 from .models import Settings
 from .progress import Progress, tick
 
@@ -58,13 +74,29 @@ class PairScores:
     n: int
     i: np.ndarray
     j: np.ndarray
-    score: np.ndarray
+    score: np.ndarray  # fit in one standard: what the standards are cut on
     cosine: np.ndarray  # of the text embeddings
     title_cosine: np.ndarray  # of the title embeddings
     fuzzy: np.ndarray
     title: np.ndarray
-    structure: np.ndarray  # bonuses added (clause number, mutual best)
+    structure: np.ndarray  # bonuses added to `match` (clause number, mutual best)
     exact: bool  # all pairs (True) or nearest neighbours only
+    # Parts of `score` and the match score; when not given (scores made by hand), `match` is `score`.
+    match: np.ndarray = None  # type: ignore[assignment]  # the same requirement: what `equal` is cut on
+    meaning: np.ndarray = None  # type: ignore[assignment]  # cosine of the set-centred text embeddings
+    title_meaning: np.ndarray = None  # type: ignore[assignment]  # of the set-centred titles (0 if none)
+    subject: np.ndarray = None  # type: ignore[assignment]  # TF-IDF cosine of the subject words
+    blend: np.ndarray = None  # type: ignore[assignment]  # the blend before local scaling (+ clause bonus)
+    local: np.ndarray = None  # type: ignore[assignment]  # each item's mean of its best cross-set blends
+
+    def __post_init__(self) -> None:
+        if self.match is None:
+            self.match = self.score
+        for name in ("meaning", "title_meaning", "subject", "blend"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(len(self.score)))
+        if self.local is None:
+            self.local = np.zeros(self.n)
 
     def as_dict(self) -> dict[tuple[int, int], float]:
         """Score by (i, j)."""
@@ -90,32 +122,115 @@ def score_pairs(
     n = len(items)
     steps = n if n <= settings.exact_pairs_limit else 2 * n  # the scalable path searches texts, then titles
     tick(progress, 0, steps)
+    sets = _set_codes(items)
+    centred, title_centred = _centred(vectors, sets), _centred(title_vectors, sets)
     if n <= settings.exact_pairs_limit:
         i, j = np.triu_indices(n, k=1)
         cosine = (vectors @ vectors.T)[i, j] if n else np.zeros(0)
         title_cosine = (title_vectors @ title_vectors.T)[i, j] if n else np.zeros(0)
+        meaning = (centred @ centred.T)[i, j] if n else np.zeros(0)
+        title_meaning = (title_centred @ title_centred.T)[i, j] if n else np.zeros(0)
         exact = True
     else:
         i, j = _candidate_pairs(vectors, title_vectors, settings.neighbours, progress)
         cosine, title_cosine = _pair_dots(vectors, i, j), _pair_dots(title_vectors, i, j)
+        meaning, title_meaning = _pair_dots(centred, i, j), _pair_dots(title_centred, i, j)
         exact = False
     texts = [normalise(it.text) for it in items]
     titles = [normalise(it.title) for it in items]
     fuzzy = _pair_ratio(texts, i, j, fuzz.token_set_ratio, exact)
     title = _pair_ratio(titles, i, j, fuzz.token_sort_ratio, exact)
+    subject = pair_cosines(tfidf(texts), i, j, exact)
     w = settings.weights
     base = w.embedding * cosine + w.title_embedding * title_cosine + w.fuzzy * fuzzy + w.title * title
-    structure = settings.clause_bonus * _same_clause(items, i, j, title)
-    structure = structure + settings.mutual_bonus * _mutual_best(items, i, j, base)
-    score = np.clip(base + structure, 0.0, 1.0)
-    sets = _set_codes(items)
+    clause = _same_clause(items, i, j, title)
+    structure = settings.clause_bonus * clause + settings.mutual_bonus * _mutual_best(items, i, j, base)
+    match = np.clip(base + structure, 0.0, 1.0)
     same_set = sets[i] == sets[j]
     # A set is written so that its own requirements differ: a same-set pair needs stronger evidence.
-    score = np.where(same_set, score * settings.same_set_factor, score)
+    match = np.where(same_set, match * settings.same_set_factor, match)
+    # Fit in one standard: by meaning, subject words and (where both have one) titles, read locally.
+    g = settings.grouping
+    titled = np.array([_has_title(it) for it in items], dtype=bool)
+    both = titled[i] & titled[j] if len(i) else np.zeros(0, dtype=bool)
+    title_meaning = np.where(both, title_meaning, 0.0)
+    blend = np.where(
+        both,
+        g.meaning * meaning + g.title_meaning * title_meaning + g.title_words * title,
+        (g.meaning + g.title_meaning + g.title_words) * meaning,
+    )
+    blend = blend + g.subject * subject + settings.clause_bonus * clause
+    local = _local_level(n, i, j, blend, ~same_set, g.neighbours)
+    score = np.clip(0.5 + blend - 0.5 * (local[i] + local[j]), 0.0, 1.0) if len(i) else np.zeros(0)
     tick(progress, steps, steps)
     return PairScores(
-        n, i.astype(np.int64), j.astype(np.int64), score, cosine, title_cosine, fuzzy, title, structure, exact
+        n,
+        i.astype(np.int64),
+        j.astype(np.int64),
+        score,
+        cosine,
+        title_cosine,
+        fuzzy,
+        title,
+        structure,
+        exact,
+        match,
+        meaning,
+        title_meaning,
+        subject,
+        blend,
+        local,
     )
+
+
+def _has_title(item: Item) -> bool:
+    """Whether the item has a title of its own (not its text standing in for one)."""
+    title = normalise(item.title)
+    return bool(title) and title != normalise(item.text)
+
+
+def _centred(vectors: np.ndarray, sets: np.ndarray, min_size: int = 5) -> np.ndarray:
+    """Vectors less their set's mean (the corpus mean for sets under `min_size`), normalised again."""
+    if not len(vectors):
+        return vectors
+    out = vectors.astype(np.float64) - vectors.mean(axis=0)
+    for code in np.unique(sets):
+        rows = sets == code
+        if rows.sum() >= min_size:
+            out[rows] = vectors[rows] - vectors[rows].mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (out / norms).astype(np.float32)
+
+
+def _local_level(
+    n: int, i: np.ndarray, j: np.ndarray, blend: np.ndarray, cross: np.ndarray, k: int
+) -> np.ndarray:
+    """Each item's mean of its k best cross-set blends (all its pairs when it has no cross-set one).
+
+    Never below the median item's level (see the end).
+    """
+    local = np.zeros(n)
+    if not len(i):
+        return local
+    item = np.concatenate([i, j])
+    value = np.concatenate([blend, blend])
+    is_cross = np.concatenate([cross, cross])
+    has_cross = np.zeros(n, dtype=bool)
+    has_cross[item[is_cross]] = True
+    keep = is_cross | ~has_cross[item]
+    item, value = item[keep], value[keep]
+    order = np.lexsort((-value, item))  # by item, best first
+    item, value = item[order], value[order]
+    start = np.searchsorted(item, np.arange(n))
+    rank = np.arange(len(item)) - start[item]
+    top = rank < k
+    sums = np.bincount(item[top], weights=value[top], minlength=n)
+    counts = np.bincount(item[top], minlength=n)
+    np.divide(sums, counts, out=local, where=counts > 0)
+    # An item far from everything would otherwise look close to its least-bad neighbours: no item's level
+    # is taken below the median item's, so a requirement like no other stays on its own.
+    return np.maximum(local, np.median(local))
 
 
 def _pair_ratio(

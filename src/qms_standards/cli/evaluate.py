@@ -1,4 +1,4 @@
-"""`qms evaluate`: score the engine against a gold crosswalk."""
+"""`qms evaluate`: score what the engine gives users against gold crosswalks."""
 
 from __future__ import annotations
 
@@ -9,85 +9,150 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..errors import QmsError
+from ..evaluate import CrosswalkReport
 from ..files import write_atomic
 from ._app import app, console, engine_settings, err_console
 from .progress import progress_bars
 
 
+def _gold_files(paths: list[Path]) -> list[Path]:
+    """Each path as given, or the *.yaml files of a folder in name order."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.yaml") if p.is_file())
+            if not found:
+                raise QmsError(
+                    "no gold crosswalk (*.yaml) in this folder",
+                    file=path,
+                    hint="Give gold crosswalk files, or a folder that holds them.",
+                )
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
 @app.command()
 def evaluate(
-    gold: Annotated[Path, typer.Argument(help="Gold crosswalk YAML (format: shared/eval/README.md).")],
+    gold: Annotated[
+        list[Path],
+        typer.Argument(help="Gold crosswalk YAML files, or folders of them (format: docs/evaluate.md)."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON on stdout.")] = False,
     sweep: Annotated[
-        bool, typer.Option("--sweep", help="Also score a range of thresholds (0.30-0.95).")
+        bool,
+        typer.Option("--sweep", help="Also score the standards grouping at thresholds 0.30-0.95."),
     ] = False,
     threshold: Annotated[
         float | None,
-        typer.Option(help="Score at this match threshold instead of the engine's calibrated one."),
+        typer.Option(help="Cut the standards at this threshold instead of the default (0.45)."),
+    ] = None,
+    match_threshold: Annotated[
+        float | None,
+        typer.Option("--match-threshold", help="Label requirements equal at this score (default 0.87)."),
     ] = None,
     clusters_out: Annotated[
         Path | None,
-        typer.Option("--clusters-out", help="Write the predicted clusters as JSON (lists of ids)."),
+        typer.Option("--clusters-out", help="Write the standards grouping as JSON (lists of ids)."),
+    ] = None,
+    equal_clusters_out: Annotated[
+        Path | None,
+        typer.Option("--equal-clusters-out", help="Write the equal grouping as JSON (lists of ids)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Score the engine's clusters against a gold crosswalk: pairwise and B-cubed precision, recall, F1."""
-    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
-    from ..evaluate import SWEEP, load_gold, run_evaluation
+    """Score the engine on gold crosswalks: the standards users get, equal matches, links, recall at k.
 
-    settings = engine_settings({"match_threshold": ("--threshold", threshold)})  # options before files
-    data = load_gold(gold)
-    with progress_bars(quiet=quiet or as_json) as progress:
-        main, clusters, swept = run_evaluation(
-            data,
-            settings,
-            SentenceTransformerEmbedder(settings.model),
-            EmbeddingCache(default_cache_dir(), settings.model),
-            thresholds=SWEEP if sweep else (),
-            progress=progress,
+    Example: qms evaluate ../shared/eval/ --sweep
+    """
+    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
+    from ..evaluate import SWEEP, leave_one_out, load_gold, run_evaluation
+
+    settings = engine_settings(
+        {"threshold": ("--threshold", threshold), "match_threshold": ("--match-threshold", match_threshold)}
+    )
+    files = _gold_files(gold)
+    if (clusters_out or equal_clusters_out) and len(files) > 1:
+        raise QmsError(
+            "--clusters-out and --equal-clusters-out take one gold crosswalk",
+            field="--clusters-out",
+            hint="Run qms evaluate once per crosswalk to write its clusters.",
         )
-    if clusters_out is not None:
-        write_atomic(clusters_out, json.dumps(clusters, indent=1) + "\n")
-        err_console.print(f"wrote {clusters_out}", highlight=False)
+    golds = [load_gold(path) for path in files]  # every file checked before any work
+    embedder = SentenceTransformerEmbedder(settings.model)
+    cache = EmbeddingCache(default_cache_dir(), settings.model)
+    results = []
+    with progress_bars(quiet=quiet or as_json) as progress:
+        for data in golds:
+            thresholds = SWEEP if sweep or len(golds) > 1 else ()
+            results.append(
+                run_evaluation(data, settings, embedder, cache, thresholds=thresholds, progress=progress)
+            )
+    for path, groups in ((clusters_out, "standards"), (equal_clusters_out, "equal")):
+        if path is not None:
+            write_atomic(path, json.dumps(getattr(results[0], groups), indent=1) + "\n")
+            err_console.print(f"wrote {path}", highlight=False)
+    reports = [r.report for r in results]
+    held_out = leave_one_out(reports)
     if as_json:
         payload = {
-            "evaluation": main.model_dump(mode="json"),
-            "sweep": [e.model_dump(mode="json") for e in swept],
+            "crosswalks": [r.model_dump(mode="json") for r in reports],
+            "leave_one_out": [h.model_dump(mode="json") for h in held_out],
         }
         typer.echo(json.dumps(payload, indent=2))
         return
+    for report in reports:
+        _print_report(report, sweep)
+    if held_out:
+        table = Table(title="Leave one crosswalk out: the standards threshold chosen on the others")
+        for column in ("left out", "threshold chosen", "any F1 there", "any F1 at the default"):
+            table.add_column(column, justify="left" if column == "left out" else "right")
+        for h in held_out:
+            table.add_row(h.gold, f"{h.threshold:.3f}", f"{h.f1:.3f}", f"{h.default_f1:.3f}")
+        console.print(table)
+
+
+def _print_report(report: CrosswalkReport, sweep: bool) -> None:
     table = Table(
-        title=f"{main.gold}: {main.requirements} requirements -> {main.clusters} clusters "
-        f"(match threshold {main.threshold})"
+        title=f"{report.gold}: {report.requirements} requirements -> {report.standards.clusters} standards "
+        f"(cut {report.standards.threshold}), {report.equal.clusters} equal groups "
+        f"(cut {report.equal.threshold}), {report.related} related links"
     )
-    for column in (
-        "level",
-        "pairwise P",
-        "pairwise R",
-        "pairwise F1",
-        "B-cubed P",
-        "B-cubed R",
-        "B-cubed F1",
-    ):
-        table.add_column(column, justify="left" if column == "level" else "right")
-    for level, scores in main.pairwise.items():
-        b = main.bcubed[level]
+    for column in ("what", "level", "precision", "recall", "F1", "B-cubed F1"):
+        table.add_column(column, justify="left" if column in ("what", "level") else "right")
+    for name, grouping in (("standards", report.standards), ("equal", report.equal)):
+        for level, scores in grouping.pairwise.items():
+            table.add_row(
+                name,
+                level,
+                f"{scores.precision:.3f}",
+                f"{scores.recall:.3f}",
+                f"{scores.f1:.3f}",
+                f"{grouping.bcubed[level].f1:.3f}",
+            )
+    for level, scores in report.links.items():
         table.add_row(
-            level,
-            *(f"{x:.3f}" for x in (scores.precision, scores.recall, scores.f1, b.precision, b.recall, b.f1)),
+            "links", level, f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}", ""
         )
     console.print(table)
-    if swept:
-        sweep_table = Table(title="Sweep over thresholds (pairwise F1)")
-        for column in ("threshold", "clusters", "strict", "lenient", "any", "B-cubed strict"):
+    console.print(
+        "recall at k (gold pairs whose partner is among the k best-scored in other sets): "
+        + ", ".join(f"k={k}: {v:.3f}" for k, v in report.recall_at.items()),
+        highlight=False,
+    )
+    if sweep and report.sweep:
+        sweep_table = Table(title="Standards grouping over thresholds (pairwise F1)")
+        for column in ("threshold", "standards", "strict", "lenient", "any", "B-cubed any"):
             sweep_table.add_column(column, justify="right")
-        for e in swept:
+        for e in report.sweep:
             sweep_table.add_row(
-                f"{e.threshold:.2f}",
+                f"{e.threshold:.3f}",
                 str(e.clusters),
                 f"{e.pairwise['strict'].f1:.3f}",
                 f"{e.pairwise['lenient'].f1:.3f}",
                 f"{e.pairwise['any'].f1:.3f}",
-                f"{e.bcubed['strict'].f1:.3f}",
+                f"{e.bcubed['any'].f1:.3f}",
             )
         console.print(sweep_table)

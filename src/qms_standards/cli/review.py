@@ -259,9 +259,11 @@ def _render_explanation(e: Explanation) -> None:
 
 # Plain names for a score's parts: "meaning" is the embedding cosine (how close two texts are in
 # meaning), "words" the fuzzy ratio (how many words they share).
-SCORE_COLUMNS = ("score", "text\nmeaning", "title\nmeaning", "text\nwords", "title\nwords", "bonus")
+SCORE_COLUMNS = ("score", "meaning", "title\nmeaning", "subject\nwords", "title\nwords", "local")
 SCORE_LEGEND = (
-    "meaning: closeness in meaning (embedding cosine); words: words in common (fuzzy ratio); * same set"
+    "meaning: closeness in meaning (embedding cosine, each set's house style removed); subject words:"
+    " rare words in common (TF-IDF); title words: words in common (fuzzy ratio); local: how close each"
+    " one usually is to its best matches; * same set"
 )
 
 
@@ -277,6 +279,6 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, f
         table.add_row(
             f"{escape(n.ref)}{' *' if n.same_set else ''}\n[dim]{escape(n.title)}[/]",
             *standard,
-            *(f"{x:.3f}" for x in (n.score, n.cosine, n.title_cosine, n.fuzzy, n.title_ratio, n.structure)),
+            *(f"{x:.3f}" for x in (n.score, n.meaning, n.title_meaning, n.subject, n.title_ratio, n.local)),
         )
     return table
