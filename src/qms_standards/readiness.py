@@ -76,7 +76,7 @@ class Readiness(Model):
 
 
 def sections_of(sets: Sequence[StandardSet]) -> dict[str, str]:
-    """Each requirement's section as its standard set names it, by ref."""
+    """Each requirement's section as its standard set names it, by ref, in the sets' own order."""
     return {s.ref(r): r.section for s in sets for r in s.requirements if r.section}
 
 
@@ -149,9 +149,13 @@ def readiness(
             )
         )
     names = {s.id: s.name for s in info.sources}
+    # The standard sets' own order where known (CQC's key questions are not alphabetical), else natural.
+    position = {ref: i for i, ref in enumerate(sections or {})}
     out: list[SetReadiness] = []
     for set_id, requirements in rows.items():
-        ordered = tuple(sorted(requirements, key=lambda r: _natural(r.ref)))
+        ordered = tuple(
+            sorted(requirements, key=lambda r: (position.get(r.ref, len(position)), _natural(r.ref)))
+        )
         section_names = list(dict.fromkeys(r.section for r in ordered))
         out.append(
             SetReadiness(

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import QmsError
 from ..files import ensure_folder, write_atomic
-from ._app import ExitCode, console, render_error
+from ._app import ExitCode, app, console, render_error
 from .export import DEFAULT_SERVICES, _percent, _print_compliance, _print_rows, tracker_app
 
 if TYPE_CHECKING:
@@ -183,3 +183,60 @@ def _more(count: int) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+@app.command("report")
+def report(
+    returns: Annotated[
+        Path,
+        typer.Argument(
+            help="Returns folder from `qms tracker collect` (its latest set, with the trend), or one set."
+        ),
+    ] = DEFAULT_RETURNS,
+    framework: Annotated[
+        Path, typer.Option(help="The framework the returns were collected against.")
+    ] = DEFAULT_FRAMEWORK,
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
+    standards: Annotated[
+        Path | None,
+        typer.Option(
+            help="Standard sets, for the sections readiness is grouped by. Default: standards/ if present."
+        ),
+    ] = None,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Judge due dates as of this day. Default: the collection date, so a report is reproducible.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report's figures as JSON on stdout.")
+    ] = False,
+) -> None:
+    """One self-contained HTML dashboard: compliance, readiness for every source set, risks, trend."""
+    from ..dashboard import build_dashboard
+    from ..load import load_framework, load_standard_sets
+    from ..readiness import sections_of
+    from ..report import render_report
+    from ..returns import read_returns, returns_sets
+
+    sets = [read_returns(p) for p in returns_sets(returns)]
+    loaded = load_framework(framework)
+    folder = standards if standards is not None else Path("standards")
+    sections = None
+    if standards is not None or folder.is_dir():
+        sections = sections_of([s.set for s in load_standard_sets([folder])])
+    dashboard = build_dashboard(loaded, sets, today.date() if today else None, sections)
+    if as_json:
+        typer.echo(dashboard.model_dump_json(indent=2))
+        return
+    write_atomic(output, render_report(dashboard))
+    status = dashboard.status
+    console.print(
+        f"[green]wrote[/] {escape(str(output))}: {len(status.services)} services, collected "
+        f"{status.collected}, compliance {_percent(status.overall.compliance)}, "
+        f"{len(dashboard.trend)} collection{'s' if len(dashboard.trend) != 1 else ''} in the trend",
+        highlight=False,
+        soft_wrap=True,
+    )
