@@ -30,6 +30,14 @@ def read_library(path: Path) -> Document:
     doc = read_yaml(path, problems)
     if doc is None:
         raise ImportError_(f"{len(problems)} problem(s) found", problems=problems)
+    frameworks = _frameworks(doc.data)
+    if len(frameworks) > 1:
+        names = ", ".join(str(f.get("ref_id") or f.get("urn")) for f in frameworks if isinstance(f, dict))
+        raise ImportError_(
+            f"the library holds {len(frameworks)} frameworks ({names})",
+            file=path,
+            hint="qms imports one framework per library: save each framework as a library of its own.",
+        )
     nodes = _nodes(doc.data)
     if nodes is None:
         raise ImportError_(
@@ -38,12 +46,18 @@ def read_library(path: Path) -> Document:
     return doc
 
 
-def _framework(data: Any) -> dict[str, Any] | None:
+def _frameworks(data: Any) -> list[Any]:
+    """The library's frameworks: `objects.frameworks` (a list, the current spelling) or `framework`."""
     objects = data.get("objects") if isinstance(data, dict) else None
-    framework = objects.get("framework") if isinstance(objects, dict) else None
-    if isinstance(framework, list) and len(framework) == 1:  # some libraries list their one framework
-        framework = framework[0]
-    return framework if isinstance(framework, dict) else None
+    if not isinstance(objects, dict):
+        return []
+    found = objects.get("frameworks") or objects.get("framework")
+    return found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+
+
+def _framework(data: Any) -> dict[str, Any] | None:
+    frameworks = _frameworks(data)
+    return frameworks[0] if len(frameworks) == 1 and isinstance(frameworks[0], dict) else None
 
 
 def _nodes(data: Any) -> list[Any] | None:
@@ -53,11 +67,14 @@ def _nodes(data: Any) -> list[Any] | None:
 
 
 def paragraphs(value: Any) -> str:
-    """Text as a set keeps it: paragraphs kept, line breaks inside one (U+2028 from PDFs too) made spaces."""
+    """Text as a set keeps it: line breaks kept, spaces inside a line collapsed.
+
+    A line separator (U+2028), left inside sentences by PDF extraction, reads as a space.
+    """
     if value is None:
         return ""
-    parts = re.split(r"\n\s*\n", str(value))
-    return "\n".join(" ".join(p.split()) for p in parts if p.strip())
+    lines = str(value).replace("\u2028", " ").replace("\r\n", "\n").split("\n")
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
 def library_provenance(data: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +97,17 @@ def library_provenance(data: dict[str, Any]) -> dict[str, Any]:
 def node_drafts(doc: Document) -> tuple[list[Draft], list[Problem]]:
     """One draft per assessable node, its section taken from its parent node; problems with their lines."""
     nodes = _nodes(doc.data) or []
-    base = ("objects", "framework", "requirement_nodes")
+    objects = doc.data["objects"]
+    key = "frameworks" if "frameworks" in objects else "framework"
+    base: tuple[str | int, ...] = (
+        ("objects", key, 0, "requirement_nodes")
+        if isinstance(objects[key], list)
+        else (
+            "objects",
+            key,
+            "requirement_nodes",
+        )
+    )
     by_urn: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
     for index, node in enumerate(nodes):

@@ -1,0 +1,73 @@
+"""`qms export ciso-assistant|oscal`: the framework out to GRC tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..errors import QmsError
+from ..files import dump_yaml, ensure_folder, write_atomic
+from ..load import load_framework, load_standard_sets
+from ._app import console
+from .export import FrameworkArg, export_app
+
+
+def _wrote(path: Path, what: str) -> None:
+    console.print(f"[green]wrote[/] {escape(str(path))}: {escape(what)}", highlight=False, soft_wrap=True)
+
+
+@export_app.command("ciso-assistant")
+def export_ciso_assistant(
+    framework: FrameworkArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Library file to write (.yaml).")],
+    sources_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources-dir",
+            help="Folder to write a library for each source set too (CISO Assistant needs them loaded "
+            "before the mapping sets).",
+        ),
+    ] = None,
+    standards: Annotated[
+        Path, typer.Option("--standards", "-s", help="Folder of the standard set files, for --sources-dir.")
+    ] = Path("standards"),
+    ref_id: Annotated[
+        str | None, typer.Option(help="The library's ref_id. Default: the framework's name in kebab-case.")
+    ] = None,
+) -> None:
+    """Write the framework as a CISO Assistant library, with a mapping set from each source set.
+
+    Example: qms export ciso-assistant out/framework.yaml -o qms-library.yaml --sources-dir ciso-libraries
+    """
+    from ..export.ciso_assistant import build_library, render_set_library
+
+    loaded = load_framework(framework)
+    library = build_library(loaded, ref_id)
+    text = dump_yaml(library)
+    sets = []
+    if sources_dir is not None:
+        wanted = {s.id for s in loaded.framework.sources}
+        sets = [item.set for item in load_standard_sets([standards]) if item.set.id in wanted]
+        missing = sorted(wanted - {s.id for s in sets})
+        if missing:
+            raise QmsError(
+                f"source set(s) not found in {standards}: {', '.join(missing)}",
+                field="--standards",
+                hint="Give the folder the framework was consolidated from (-s).",
+            )
+        ensure_folder(sources_dir)
+    write_atomic(output, text)
+    objects = library["objects"]
+    mappings = sum(len(m["requirement_mappings"]) for m in objects["requirement_mapping_sets"])
+    _wrote(
+        output,
+        f"{len(loaded.standards)} standards in {len(loaded.domains)} domains, "
+        f"{len(objects['requirement_mapping_sets'])} mapping sets ({mappings} mappings)",
+    )
+    for standard_set in sets:
+        path = sources_dir / f"{standard_set.id}.yaml" if sources_dir else Path()
+        write_atomic(path, render_set_library(standard_set))
+        _wrote(path, f"{standard_set.id}, {len(standard_set.requirements)} requirements")
