@@ -35,39 +35,145 @@ def _consolidate(standards: Path, mappings: Path, out: Path, *extra: str):
     )
 
 
-@pytest.mark.parametrize("victim", ["framework.yaml", "tracker.xlsx", "framework.md", "ids.lock.yaml"])
-def test_a_failure_while_writing_leaves_the_old_file_intact(
-    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch, victim: str
+OUTPUTS = ["framework.yaml", "framework.md", "tracker.xlsx", "ids.lock.yaml"]
+
+
+def _snapshot(out: Path, mappings: Path) -> dict[str, bytes]:
+    return {n: ((mappings if n == "ids.lock.yaml" else out) / n).read_bytes() for n in OUTPUTS}
+
+
+@pytest.mark.parametrize("victim", OUTPUTS)
+@pytest.mark.parametrize("fault", ["killed", "disk full"])
+def test_a_failure_while_writing_leaves_the_old_set_intact(
+    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch, victim: str, fault: str
 ) -> None:
     standards, mappings = make_tree(tmp_path)
     out = tmp_path / "out"
     assert _consolidate(standards, mappings, out).exit_code == 0
-    target = (mappings if victim == "ids.lock.yaml" else out) / victim
-    before = target.read_bytes()
+    before = _snapshot(out, mappings)
     (standards / "alpha.yaml").write_text(
         (standards / "alpha.yaml").read_text().replace("Competence", "Competence of staff")
     )
-    real = files.write_atomic
+    real = files.write_set
 
-    def failing(path: Path, data, **kwargs):  # type: ignore[no-untyped-def]
-        if Path(path).name == victim:
+    def failing(outputs, **kwargs):  # type: ignore[no-untyped-def]
+        def boom(path: Path, tmp: Path) -> None:
+            if path.name == victim:  # every file before it in the set has been replaced by now
+                if fault == "killed":
+                    raise RuntimeError("killed mid-write")
+                raise OSError(28, "No space left on device")
 
-            def boom(tmp: Path) -> None:
-                raise RuntimeError("killed mid-write")
+        return real(outputs, before_replace=boom, **kwargs)
 
-            return real(path, data, before_replace=boom)
-        return real(path, data, **kwargs)
-
-    monkeypatch.setattr("qms_standards.cli.consolidate.write_atomic", failing)
-    with pytest.raises(RuntimeError, match="killed mid-write"):
-        runner.invoke(
-            app,
-            ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q"],
-            catch_exceptions=False,
-        )
-    assert target.read_bytes() == before
-    leftovers = [p.name for p in (*out.iterdir(), *mappings.iterdir()) if p.name.endswith(".tmp")]
+    monkeypatch.setattr("qms_standards.cli.consolidate.write_set", failing)
+    if fault == "killed":
+        with pytest.raises(RuntimeError, match="killed mid-write"):
+            runner.invoke(
+                app,
+                ["consolidate", "-s", str(standards), "-m", str(mappings), "-o", str(out), "-q"],
+                catch_exceptions=False,
+            )
+    else:
+        result = _consolidate(standards, mappings, out)
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert f"cannot replace {(mappings if victim == 'ids.lock.yaml' else out) / victim}" in said
+        assert "every output is as it was before the run" in said
+    assert _snapshot(out, mappings) == before  # the whole old set, not a mix
+    leftovers = [p.name for p in (*out.iterdir(), *mappings.iterdir()) if p.name.startswith(".")]
     assert leftovers == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names the failing file through /proc")
+def test_a_full_disk_before_any_replace_says_nothing_was_replaced(
+    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    assert _consolidate(standards, mappings, out).exit_code == 0
+    before = _snapshot(out, mappings)
+    (standards / "alpha.yaml").write_text(
+        (standards / "alpha.yaml").read_text().replace("Competence", "Competence of staff")
+    )
+    real_fdopen = os.fdopen
+
+    def full(fd, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = real_fdopen(fd, mode, *args, **kwargs)
+        # The disk fills while the tracker's temp file is written, after those of framework.yaml and .md.
+        if "w" in mode and Path(os.readlink(f"/proc/self/fd/{fd}")).name.startswith(".tracker.xlsx."):
+
+            def no_space(data):  # type: ignore[no-untyped-def]
+                raise OSError(28, "No space left on device")
+
+            handle.write = no_space
+        return handle
+
+    monkeypatch.setattr(files.os, "fdopen", full)
+    result = _consolidate(standards, mappings, out)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "No space left on device; nothing was replaced: every output is as it was before the run" in said
+    assert _snapshot(out, mappings) == before
+    assert [p.name for p in (*out.iterdir(), *mappings.iterdir()) if p.name.startswith(".")] == []
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    with files.run_lock([out], "qms consolidate"):
+        result = _consolidate(standards, mappings, out)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"another qms run is writing to {out.resolve()} (qms consolidate, process {os.getpid()})" in said
+    assert "hint: Wait for it to finish" in said
+    assert not (out / "framework.yaml").exists() and not (mappings / "ids.lock.yaml").exists()
+    assert _consolidate(standards, mappings, out).exit_code == 0  # released: the next run goes ahead
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def _hold_lock(folder: str, ready, done) -> None:  # type: ignore[no-untyped-def]
+    with files.run_lock([Path(folder)], "qms consolidate"):
+        ready.set()
+        done.wait(60)
+
+
+def test_a_run_in_another_process_holds_the_folder_until_it_ends(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    ready, done = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        with (
+            pytest.raises(files.OutputError, match="another qms run is writing to"),
+            files.run_lock([tmp_path], "second"),
+        ):
+            pass
+    finally:
+        done.set()
+        holder.join(60)
+    with files.run_lock([tmp_path], "third"):  # the lock went with the process
+        pass
+
+
+def test_a_killed_run_leaves_no_lock_and_its_temp_files_are_cleaned(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    context = multiprocessing.get_context("spawn")
+    ready, done = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(out), ready, done))
+    holder.start()
+    assert ready.wait(60)
+    holder.kill()  # as kill -9 would: no cleanup code runs
+    holder.join(60)
+    stale = [out / ".tracker.xlsx.k2j4h1.tmp", mappings / ".ids.lock.yaml.77.old.tmp"]
+    for path in stale:
+        path.write_bytes(b"half a file")
+    result = _consolidate(standards, mappings, out)
+    assert result.exit_code == 0, result.output
+    assert not any(p.exists() for p in stale)
+    assert [p.name for p in (*out.iterdir(), *mappings.iterdir()) if p.name.startswith(".")] == []
 
 
 def test_output_to_a_path_under_a_file_is_a_clear_error(tmp_path: Path, fake_model: None) -> None:

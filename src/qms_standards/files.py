@@ -229,31 +229,39 @@ def read_input(path: Path, max_bytes: int) -> bytes:
                 file=path,
                 hint="Split it into smaller files, or check that this is the file you meant.",
             )
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:  # it grew while being read
-        raise QmsError(
-            f"file is over the {max_bytes:,}-byte limit",
-            file=path,
-            hint="Split it into smaller files, or check that this is the file you meant.",
-        )
-    return data
+        chunks, total = [], 0
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > max_bytes:  # it grew while being read
+                raise QmsError(
+                    f"file is over the {max_bytes:,}-byte limit",
+                    file=path,
+                    hint="Split it into smaller files, or check that this is the file you meant.",
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def file_stamp(path: Path) -> tuple[int, int, str] | None:
-    """(size, modification time in ns, SHA-256) of a file, or None when it is absent: to notice a change."""
-    try:
-        before = os.stat(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
+    """(size, modification time in ns, SHA-256) of a file, or None when it is absent: to notice a change.
+
+    Raises:
+        QmsError: the path is there but is not a regular file (it is never opened blocking).
+    """
+    if not path.exists() and not path.is_symlink():
         return None
-    return (before.st_size, before.st_mtime_ns, digest)
+    data = read_input(path, 1 << 40)
+    return (len(data), os.stat(path).st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 
 # --- Writing a set of outputs ---------------------------------------------------------------------
 
 
 def write_set(
-    outputs: dict[Path, bytes | str], *, before_replace: Callable[[Path, Path], None] | None = None
+    outputs: dict[Path, bytes | str],
+    *,
+    unchanged: dict[Path, tuple[int, int, str] | None] | None = None,
+    before_replace: Callable[[Path, Path], None] | None = None,
 ) -> None:
     """Write several files so that, after any failure, every one is old or every one is new.
 
@@ -263,6 +271,8 @@ def write_set(
 
     Args:
         outputs: Destination path -> content (text is written as UTF-8).
+        unchanged: Files read at the start (path -> `file_stamp` then): if one changed since, someone saved
+            it while the run worked, and nothing is written rather than their change lost.
         before_replace: Test hook called with (destination, temp path) just before each move.
 
     Raises:
@@ -276,6 +286,14 @@ def write_set(
                 temps[path] = _write_temp(Path(path), data)
             for path in outputs:
                 kept[path] = _keep_aside(path)
+            for path, stamp in (unchanged or {}).items():
+                if file_stamp(path) != stamp:
+                    raise OutputError(
+                        "was saved by someone while this run worked",
+                        file=path,
+                        hint="Close it (in Excel too), then run again: the run reads it afresh and "
+                        "carries what was saved.",
+                    )
         except OutputError as exc:  # nothing has been replaced yet: say so
             first = exc.problems[0]
             raise OutputError(
@@ -401,42 +419,55 @@ def run_lock(folders: list[Path], command: str) -> Iterator[None]:
     """Hold an exclusive lock on each folder for the length of a run: a second run is refused.
 
     The lock is an OS file lock on `<folder>/.qms-run.lock`, released by the OS when the process ends
-    (even when it is killed), so a crashed run never leaves a folder locked. Folders that do not exist
-    yet are created.
+    (even when it is killed), so a crashed run never leaves a folder locked; a run that ends removes the
+    file. Folders that do not exist yet are created.
 
     Raises:
-        OutputError: another run holds one of the folders.
+        OutputError: another run holds one of the folders, or a folder cannot be created.
     """
-    handles = []
+    held: list[tuple[Path, Any]] = []
     try:
         for folder in sorted({f.resolve() for f in folders}):
             ensure_folder(folder)
-            lock_path = folder / RUN_LOCK
-            try:
-                handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the length of the run
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot create {lock_path}: {exc.strerror}",
-                    file=lock_path,
-                    hint="Choose a folder you can write to.",
-                ) from exc
-            handles.append(handle)
-            if not _try_lock(handle):
-                handle.seek(0)
-                holder = handle.read().strip() or "another run"
-                raise OutputError(
-                    f"another qms run is writing to {folder} ({holder})",
-                    file=lock_path,
-                    hint="Wait for it to finish, then run again; two runs at once would mix their outputs.",
-                )
+            held.append((folder / RUN_LOCK, _acquire(folder / RUN_LOCK, folder, command)))
+        yield
+    finally:
+        for lock_path, handle in reversed(held):
+            with contextlib.suppress(OSError):
+                lock_path.unlink()  # while still locked: a waiting run then locks a fresh file
+            handle.close()  # closing releases the lock
+
+
+def _acquire(lock_path: Path, folder: Path, command: str) -> Any:
+    while True:
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the length of the run
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create {lock_path}: {exc.strerror}",
+                file=lock_path,
+                hint="Choose a folder you can write to.",
+            ) from exc
+        if not _try_lock(handle):
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
+            handle.close()
+            raise OutputError(
+                f"another qms run is writing to {folder} ({holder})",
+                file=lock_path,
+                hint="Wait for it to finish, then run again: two runs at once would mix their outputs.",
+            )
+        try:
+            same = os.fstat(handle.fileno()).st_ino == os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # not a file the previous holder removed as we opened it
             handle.seek(0)
             handle.truncate()
             handle.write(f"{command}, process {os.getpid()}\n")
             handle.flush()
-        yield
-    finally:
-        for handle in handles:
-            handle.close()  # closing releases the lock
+            return handle
+        handle.close()
 
 
 def _try_lock(handle: Any) -> bool:

@@ -80,6 +80,7 @@ def read_review(path: Path) -> list[ReviewDecision]:
         QmsError: not a review workbook, or cells hold invalid values; each problem names its sheet and cell.
     """
     from .export.cells import open_workbook
+    from .workbook import last_filled_row
 
     book = open_workbook(path, QmsError, HINT_REVIEW)
     marker = book[META_SHEET]["B1"].value if META_SHEET in book.sheetnames else None
@@ -106,8 +107,10 @@ def read_review(path: Path) -> list[ReviewDecision]:
             )
     raise_if(problems)
     out = []
-    for row in range(2, sheet.max_row + 1):
+    for row in range(2, last_filled_row(sheet) + 1):  # formatted rows below the last value are no rows
         value = {key: _text(sheet[f"{letter}{row}"].value) for key, letter in _LETTER.items()}
+        if not any(value.values()):
+            continue  # a blank row, perhaps formatted: nothing to apply
         decision = next((d for d in DECISIONS if d == (value["decision"] or "skip").lower()), None)
         if decision is None:
             problem("decision", row, f"decision is '{value['decision']}'", "Pick same, different or skip.")
@@ -303,9 +306,20 @@ def _entry(link: Link) -> Any:
     for key in ("reason", "by", "date"):
         value = getattr(link, key)
         if value is not None:
-            # Quoted, so a date stays text (pydantic reads an unquoted 2025-01-31 as a date, not a str).
-            entry[key] = SingleQuotedScalarString(value) if key == "date" else value
+            # Quoted when qms would read it back as anything but this text: a date (2025-01-31), and
+            # answers such as No, Yes, on, 1:30 or 0x1F, which YAML 1.1 reads as booleans and numbers.
+            entry[key] = SingleQuotedScalarString(value) if key == "date" or _not_plain(value) else value
     return entry
+
+
+def _not_plain(value: str) -> bool:
+    """Whether `value`, written unquoted, would be read back as something other than itself."""
+    import yaml
+
+    try:
+        return bool(yaml.safe_load(value) != value)
+    except yaml.YAMLError:
+        return True
 
 
 def _append(data: Any, key: str, entries: list[Any]) -> None:
@@ -399,9 +413,17 @@ def validate_overrides(text: str, mappings: Path, known_refs: set[str]) -> Overr
         try:
             return load_mappings(folder, known_refs).overrides
         except MappingError as error:
-            # Name the real file: the scratch copy is gone when the user reads the message.
+            # Name the real file: the scratch copy is gone when the user reads the message. A file that
+            # does not exist yet is named as the one this review would have written.
+            unborn = not (mappings / OVERRIDES_FILE).exists()
             moved = [
-                dataclasses.replace(p, file=mappings / p.file.name if p.file else None)
+                dataclasses.replace(
+                    p,
+                    file=mappings / p.file.name if p.file else None,
+                    message=p.message + (" (in the file this review would create; nothing was written)")
+                    if unborn and p.file is not None and p.file.name == OVERRIDES_FILE
+                    else p.message,
+                )
                 for p in error.problems
             ]
             raise MappingError(str(error), problems=moved) from None

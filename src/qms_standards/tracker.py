@@ -6,17 +6,21 @@ it. Every problem in a workbook is reported at once, each naming its sheet and c
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError, Problem, TrackerError, raise_if
 from .export import layout as L
 from .export.cells import HINT_EXPORT, SheetReader, open_workbook, read_meta
 from .export.layout import Entry
+from .export.style import sheet_title
 from .files import refuse_folder
-from .models import Framework, Model
+from .models import Framework, Model, Standard, make_ref
+from .workbook import last_filled_row
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class FilledTracker:
     domains: Mapping[str, str]  # domain id -> name
     entries: Mapping[tuple[str, str], Entry]  # Tracker sheet rows, in sheet order
     orphaned: tuple[Entry, ...] = ()  # rows of the "Orphaned entries" sheet
+    additions: tuple[str, ...] = ()  # what people added that a re-export would not keep (sheets ...)
 
     def filled_entries(self) -> list[Entry]:
         """Every entry holding a value: Tracker rows first, then earlier orphans."""
@@ -43,6 +48,7 @@ class Carry:
     carried: tuple[Entry, ...]  # filled entries whose (standard, service) row still exists
     new: tuple[tuple[str, str], ...]  # rows of the new tracker with nothing carried into them
     orphaned: tuple[tuple[Entry, str], ...] = ()  # (entry, why) for filled entries with no row
+    moved: tuple[tuple[str, Entry], ...] = ()  # (old id, entry now under the id holding its sources)
 
 
 def resolve_services(services: Iterable[str] | None, previous: FilledTracker | None) -> tuple[str, ...]:
@@ -57,31 +63,49 @@ def carry_entries(
 ) -> Carry:
     """Match a filled tracker's entries to the rows of a new export, by standard id and service.
 
+    An id is trusted only while it still names the same standard: the row's Sources (as exported) must
+    share a requirement with the standard's sources now, or, for a row without Sources, its title must be
+    the standard's title. Otherwise (a lock restored from an old copy, ids handed out again) the entry
+    moves to the standard that now holds its requirements, or is orphaned with the reason; it never lands
+    on another standard.
+
     Args:
         framework: The framework being exported.
         previous: The filled tracker read with `read_tracker`.
         services: The services of the new export; None keeps those of `previous`.
 
     Returns:
-        The carried entries, the rows that start blank, and the orphaned entries (never dropped).
+        The carried entries (moved ones included), the rows that start blank, the orphaned entries
+        (never dropped) and the moves.
     """
-    ids = [s.id for s in framework.standards]
+    standards = {s.id: s for s in framework.standards}
+    home = {link.ref: s.id for s in framework.standards for link in s.sources}
     wanted = resolve_services(services, previous)
-    keys = [(i, s) for s in (wanted or ("",)) for i in ids]
+    keys = [(i, s) for s in (wanted or ("",)) for i in standards]
     open_keys = set(keys)
     carried: list[Entry] = []
     orphaned: list[tuple[Entry, str]] = []
+    moved: list[tuple[str, Entry]] = []
     for entry in _spread_over_services(previous, wanted):
-        if entry.key in open_keys:
-            open_keys.discard(entry.key)
-            carried.append(entry)
-        elif entry.standard_id not in ids:
-            orphaned.append((entry, "standard no longer in the framework"))
-        elif entry.service not in (wanted or ("",)):
-            orphaned.append((entry, "service not in this export"))
-        else:
-            orphaned.append((entry, f"another entry for {entry.label} was carried into the Tracker"))
-    return Carry(tuple(carried), tuple(k for k in keys if k in open_keys), tuple(orphaned))
+        if entry.service not in (wanted or ("",)):
+            gone = entry.standard_id not in standards
+            orphaned.append(
+                (entry, "standard no longer in the framework" if gone else "service not in this export")
+            )
+            continue
+        target, why = _target(entry, standards, home)
+        if target is None:
+            orphaned.append((entry, why))
+            continue
+        placed = replace(entry, standard_id=target) if target != entry.standard_id else entry
+        if placed.key not in open_keys:
+            orphaned.append((entry, f"another entry for {placed.label} was carried into the Tracker"))
+            continue
+        open_keys.discard(placed.key)
+        carried.append(placed)
+        if placed is not entry:
+            moved.append((entry.standard_id, placed))
+    return Carry(tuple(carried), tuple(k for k in keys if k in open_keys), tuple(orphaned), tuple(moved))
 
 
 def _spread_over_services(previous: FilledTracker, wanted: tuple[str, ...]) -> list[Entry]:
@@ -98,6 +122,34 @@ def _spread_over_services(previous: FilledTracker, wanted: tuple[str, ...]) -> l
     for entry in filled:
         out.extend([replace(entry, service=s) for s in wanted] if not entry.service else [entry])
     return out
+
+
+def _target(
+    entry: Entry, standards: Mapping[str, Standard], home: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """The standard an entry belongs to now, or None and why it has none."""
+    standard = standards.get(entry.standard_id)
+    if entry.sources:
+        if standard is not None and set(entry.sources) & {link.ref for link in standard.sources}:
+            return entry.standard_id, ""
+        held = Counter(home[ref] for ref in entry.sources if ref in home)
+        if held:
+            best = min(held, key=lambda i: (-held[i], i))
+            return best, ""
+        if standard is None:
+            return None, "standard no longer in the framework"
+        return None, (
+            f"{entry.standard_id} now holds other requirements than this row's Sources, and none of those "
+            "is in the framework any more: check which standard the entry belongs to"
+        )
+    if standard is None:
+        return None, "standard no longer in the framework"
+    if entry.title and entry.title != standard.title:
+        return None, (
+            f"{entry.standard_id} is now titled '{standard.title}', not '{entry.title}': check it is the "
+            "same standard before copying the entry back"
+        )
+    return entry.standard_id, ""
 
 
 # --- Reading --------------------------------------------------------------------------------------
@@ -144,6 +196,8 @@ def read_tracker(path: Path) -> FilledTracker:
         if orphans.check_header(book[L.ORPHANED_SHEET]):
             orphaned = list(orphans.entries(book[L.ORPHANED_SHEET], None, None))
     raise_if(problems, TrackerError)
+    held = _crosswalk_refs(book)  # what each id stood for when exported: carried only while it still does
+    entries = {key: replace(e, sources=held.get(e.standard_id, ())) for key, e in entries.items()}
     return FilledTracker(
         path,
         meta["framework"],
@@ -152,6 +206,73 @@ def read_tracker(path: Path) -> FilledTracker:
         meta["domains"],
         entries,
         tuple(orphaned),
+        _additions(book, meta["domains"], len(columns)),
+    )
+
+
+def _crosswalk_refs(book: Any) -> dict[str, tuple[str, ...]]:
+    """Standard id -> the source refs it held, from the (protected) Crosswalk sheet of the export."""
+    if L.CROSSWALK_SHEET not in book.sheetnames:
+        return {}
+    held: dict[str, list[str]] = {}
+    sheet = book[L.CROSSWALK_SHEET]
+    for row in sheet.iter_rows(min_row=2, max_row=last_filled_row(sheet), max_col=4, values_only=True):
+        set_id, requirement_id, _, standard_id = (*row, None, None, None, None)[:4]
+        if set_id and requirement_id and isinstance(standard_id, str):
+            held.setdefault(standard_id, []).append(make_ref(str(set_id), str(requirement_id)))
+    return {standard_id: tuple(refs) for standard_id, refs in held.items()}
+
+
+def _additions(book: Any, domains: Mapping[str, str], tracker_width: int) -> tuple[str, ...]:
+    """What people added to the workbook that a re-export, written from the framework, would not keep."""
+    ours = {
+        L.TRACKER_SHEET,
+        L.SUMMARY_SHEET,
+        L.RISK_SHEET,
+        L.CROSSWALK_SHEET,
+        L.ORPHANED_SHEET,
+        L.ABOUT_SHEET,
+        L.META_SHEET,
+    }
+    taken = set(ours)
+    ours |= {sheet_title(f"{domain_id} {name}", taken) for domain_id, name in domains.items()}
+    found = [f"sheet '{name}'" for name in book.sheetnames if name not in ours]
+    widths = {L.TRACKER_SHEET: tracker_width, L.ORPHANED_SHEET: len(L.ORPHAN_COLUMNS)}
+    for name in book.sheetnames:
+        if name not in ours:
+            continue
+        sheet = book[name]
+        extra: set[int] = set()
+        for (_, column), cell in sorted(sheet._cells.items()):  # openpyxl's store of the cells read
+            if cell.comment is not None:
+                found.append(f"a comment on {name}!{cell.coordinate}")
+            if (
+                name in widths
+                and column > widths[name]
+                and cell.value not in (None, "")
+                and column not in extra
+            ):
+                extra.add(column)
+                found.append(f"column {cell.column_letter} on {name} (first value at {cell.coordinate})")
+    return tuple(found)
+
+
+def refuse_additions(filled: FilledTracker) -> None:
+    """Stop a re-export that would drop what people added to the tracker: sheets, columns, comments.
+
+    Raises:
+        OutputError: naming each addition.
+    """
+    if not filled.additions:
+        return
+    shown = filled.additions[:8] + (
+        (f"and {len(filled.additions) - 8} more",) if len(filled.additions) > 8 else ()
+    )
+    raise OutputError(
+        "holds what people added that a re-export would not keep: " + "; ".join(shown),
+        file=filled.path,
+        hint="Copy those sheets, columns or comments to another workbook (or into the Notes column), "
+        "remove them from the tracker, then run again: qms rewrites the tracker from the framework.",
     )
 
 
@@ -310,6 +431,7 @@ __all__ = [
     "check_overwrite",
     "group_compliance",
     "read_tracker",
+    "refuse_additions",
     "resolve_services",
     "tracker_status",
 ]

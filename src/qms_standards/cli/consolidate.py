@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import QmsError
-from ..files import dump_model, ensure_folder, write_atomic
+from ..files import clean_temp_files, dump_model, file_stamp, run_lock, write_set
 from ..load import LOCK_FILE, load_catalogue
 from ..progress import Report, step, tick
 from ..summary import summarise
@@ -20,6 +20,7 @@ from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
     from ..framework import Consolidation
+    from ..models import Settings
     from ..tracker import Carry, FilledTracker
 
 LOCK_HEADER = (
@@ -65,9 +66,6 @@ def consolidate(
 
     Example: qms consolidate
     """
-    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
-    from ..framework import consolidate as run
-
     if threshold is not None and target is not None:
         raise QmsError(
             "--threshold and --target cannot be used together",
@@ -75,16 +73,35 @@ def consolidate(
             hint="Give a similarity threshold (0-1) or a number of standards, not both.",
         )
     settings = engine_settings({"threshold": ("--threshold", threshold), "target": ("--target", target)})
+    with run_lock([out, mappings], "qms consolidate"):
+        _consolidate(standards, mappings, out, settings, name, version, exports, quiet, target)
+
+
+def _consolidate(
+    standards: Path,
+    mappings: Path,
+    out: Path,
+    settings: Settings,
+    name: str,
+    version: str | None,
+    exports: bool,
+    quiet: bool,
+    target: int | None,
+) -> None:
+    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
+    from ..framework import consolidate as run
+    from ..tracker import read_tracker, refuse_additions
+
+    tracker_path = out / "tracker.xlsx"
+    written = [*(out / n for n in ("framework.yaml", "framework.md", "tracker.xlsx")), mappings / LOCK_FILE]
+    clean_temp_files(written)  # left by a run that was killed
     with progress_bars(quiet=quiet) as report:
         catalogue = load_catalogue([standards], mappings, step(report, "Reading sets"))
         assert catalogue.mappings is not None
-        tracker_path = out / "tracker.xlsx"
-        previous = None
         if exports and tracker_path.exists():
-            from ..tracker import read_tracker
-
-            # Read before anything is written: a workbook that is not a qms tracker stops the run here.
-            previous = read_tracker(tracker_path)
+            # Checked before the long run: a workbook that is not a qms tracker, or one holding sheets,
+            # columns or comments a re-export would drop, stops the run here.
+            refuse_additions(read_tracker(tracker_path))
         embedder = SentenceTransformerEmbedder(settings.model)
         cache = EmbeddingCache(default_cache_dir(), settings.model)
         result = run(
@@ -97,10 +114,12 @@ def consolidate(
             version=version,
             progress=report,
         )
+        # Read again after the long run, so entries saved while the engine worked are carried too; and
+        # the set is written only if the tracker is still as read (else someone saved it meanwhile).
+        stamp = file_stamp(tracker_path) if exports else None
+        previous = read_tracker(tracker_path) if stamp is not None else None
         outputs, carry = _render_files(result, out, mappings, previous, exports, report)
-    ensure_folder(out)
-    for path, data in outputs.items():  # everything is rendered before the first file is replaced
-        write_atomic(path, data)
+    write_set(outputs, unchanged={tracker_path: stamp} if exports else {})
     _render_summary(result, list(outputs))
     reached = len(result.framework.standards)
     if target is not None and reached != target:

@@ -176,7 +176,20 @@ def print_carry(carry: Carry, source: Path | None) -> None:
         str(len(carry.orphaned)),
         _ids([e.key for e, _ in carry.orphaned]),
     )
+    if carry.moved:
+        table.add_row(
+            "[yellow]moved[/]",
+            str(len(carry.moved)),
+            ", ".join(f"{old} -> {e.label}" for old, e in carry.moved),
+        )
     console.print(table)
+    if carry.moved:
+        console.print(
+            f"{len(carry.moved)} entr{'y' if len(carry.moved) == 1 else 'ies'} moved to the standard that "
+            "now holds the requirements its row listed: the old id names another standard now.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if carry.orphaned:
         console.print(
             f"{len(carry.orphaned)} entr{'y' if len(carry.orphaned) == 1 else 'ies'} kept on the "

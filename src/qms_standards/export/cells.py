@@ -6,8 +6,6 @@ Each problem names its sheet and cell (`Tracker!J7`); problems are collected, no
 
 from __future__ import annotations
 
-import warnings
-import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ..errors import Problem, QmsError, TrackerError
+from ..workbook import last_filled_row
 from . import layout as L
 from .layout import Entry
 
@@ -25,21 +24,14 @@ HINT_EXPORT = "Export a tracker with `qms export tracker FRAMEWORK.yaml -o track
 def open_workbook(path: Path, error: type[QmsError], hint: str) -> Any:
     """Open a workbook people have edited, or raise `error` saying it is not one.
 
-    openpyxl signals a file it cannot read in several ways; to the user they all mean the same. Its
+    The file is checked against the limits in `workbook` first (size, zip bombs, encryption, broken
+    XML); openpyxl signals a file it cannot read in several ways, and to the user they all mean the same. Its
     warnings (a date cell holding a serial out of range, say) are silenced: the readers report each bad
     cell themselves, with its sheet and cell and a hint.
     """
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from ..workbook import load_checked_workbook
 
-    if not path.is_file():
-        raise error("no such file", file=path, hint=hint)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return load_workbook(path)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise error(f"not an xlsx workbook ({type(exc).__name__})", file=path, hint=hint) from exc
+    return load_checked_workbook(path, error, hint)
 
 
 def read_meta(book: Any, path: Path) -> dict[str, Any]:
@@ -103,8 +95,9 @@ class SheetReader:
 
     def entries(self, sheet: Any, ids: set[str] | None, services: list[str] | None) -> Iterable[Entry]:
         """The sheet's non-empty rows as entries; `ids` and `services`, when given, are the allowed keys."""
+        last = last_filled_row(sheet)  # a formatted row 1,048,576 is not a million rows to read
         for number, cells in enumerate(
-            sheet.iter_rows(min_row=2, max_col=len(self.columns), values_only=True), 2
+            sheet.iter_rows(min_row=2, max_row=last, max_col=len(self.columns), values_only=True), 2
         ):
             values = dict(zip((c.key for c in self.columns), cells, strict=False))
             if all(v in (None, "") for v in values.values()):

@@ -130,6 +130,7 @@ class Entry:
     title: str = ""
     rating: str = ""
     weight: float = 0.0
+    sources: tuple[str, ...] = ()  # the refs its standard held when exported (the Crosswalk sheet)
     sheet: str = ""  # where it was read from
     row: int = 0
 
