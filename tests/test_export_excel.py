@@ -108,10 +108,10 @@ def test_sheets_in_order_with_the_hidden_marker(framework: Framework) -> None:
         "Tracker",
         "Summary",
         "Risk",
-        "D1 Leadership, governance and a",
+        "D1 Leadership, governance",
         "D2 Safety and risk management",
-        "D6 Learning, improvement and as",
-        "D7 Resources, information and p",
+        "D6 Learning, improvement",
+        "D7 Resources, information",
         "Crosswalk",
         "About",
         "qms",
@@ -277,7 +277,7 @@ def test_about_sheet_holds_provenance(framework: Framework) -> None:
 
 
 def test_domain_sheet_lists_its_standards(framework: Framework) -> None:
-    ws = _book(render_tracker(framework))["D6 Learning, improvement and as"]
+    ws = _book(render_tracker(framework))["D6 Learning, improvement"]
     assert ws["A1"].value == "D6 Learning, improvement and assurance"
     assert [ws.cell(r, 1).value for r in (5, 6)] == ["QS-005", "QS-006"]
     assert ws["J6"].value.startswith(
@@ -372,3 +372,48 @@ def test_a_tracker_saved_by_libreoffice_reads_back_and_carries(framework: Framew
     }
     again = _book(render_tracker(framework, carried=saved))["Tracker"]
     assert (again["J3"].value, again["M7"].value) == ("Met", "Evidence\nacross lines")
+
+
+def test_long_domain_names_are_cut_at_a_word_for_sheet_names() -> None:
+    taken: set[str] = set()
+    assert sheet_title("D7 Resources, information and partnerships", taken) == "D7 Resources, information"
+    assert sheet_title("D4 Effective care and clinical outcomes", taken) == "D4 Effective care and clinical"
+    assert sheet_title("D4 Effective care and clinical outcomes", taken) == "D4 Effective care (2)"
+    assert sheet_title("Short name", taken) == "Short name"
+    assert len(sheet_title("x" * 40, taken)) == 31
+
+
+def test_fill_in_columns_are_shaded_and_the_rest_are_not(framework: Framework) -> None:
+    ws = _book(render_tracker(framework))["Tracker"]
+    headers = [cell.value for cell in ws[1]]
+    for column, name in enumerate(headers, 1):
+        colour = ws.cell(row=2, column=column).fill.fgColor.rgb
+        shaded = name in ("Status", "Owner", "Due date", "Evidence", "Actions", "Notes")
+        assert (colour == "00FFF8DC") == shaded, (name, colour)
+
+
+def test_a_row_summarises_its_sources_and_the_crosswalk_lists_them(framework: Framework) -> None:
+    book = _book(render_tracker(framework))
+    rows = list(book["Tracker"].iter_rows(values_only=True))
+    at = rows[0].index("Sources")
+    sources = {row[0]: row[at] for row in rows[1:]}
+    for standard in framework.standards:
+        assert sources[standard.id].count("\n") <= 2, sources[standard.id]
+    crosswalk = {
+        (f"{row[0]}:{row[1]}", row[3]) for row in book["Crosswalk"].iter_rows(min_row=2, values_only=True)
+    }
+    assert {(link.ref, s.id) for s in framework.standards for link in s.sources} <= crosswalk
+
+
+def test_more_than_three_sources_are_summarised_by_set(framework: Framework) -> None:
+    from qms_standards.export.crosswalk import source_summary
+
+    standard = framework.standards[0]
+    links = [standard.sources[0].model_copy(update={"ref": f"iso-9001-2015:{n}"}) for n in range(1, 4)]
+    links.append(standard.sources[0].model_copy(update={"ref": "cqc-saf-2024:safe/x"}))
+    many = standard.model_copy(update={"sources": tuple(links)})
+    assert (
+        source_summary(many) == "4 requirements: iso-9001-2015 (3), cqc-saf-2024\nfull list: Crosswalk sheet"
+    )
+    few = standard.model_copy(update={"sources": tuple(links[:2])})
+    assert source_summary(few) == "iso-9001-2015:1\niso-9001-2015:2"

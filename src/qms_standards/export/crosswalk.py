@@ -30,6 +30,29 @@ def set_ids(standard: Standard) -> list[str]:
     return sorted({split_ref(link.ref)[0] for link in standard.sources})
 
 
+SOURCES_LISTED = 3  # a standard with more sources than this is summarised in its tracker row
+
+
+def source_summary(standard: Standard, crosswalk_sheet: str = "Crosswalk") -> str:
+    """A standard's sources in at most three short lines: its refs, or how many per set and where they are.
+
+    One ref per line made tracker rows a dozen lines tall; past `SOURCES_LISTED` refs the row says how
+    many come from each set and the refs stay on the crosswalk sheet.
+    Example: `4 requirements: iso-9001-2015 (2), cqc-saf-2024, iso-7101-2023` and `full list: Crosswalk`.
+    """
+    counts: dict[str, int] = {}
+    for link in standard.sources:
+        set_id = split_ref(link.ref)[0]
+        counts[set_id] = counts.get(set_id, 0) + 1
+    if len(standard.sources) <= SOURCES_LISTED:
+        return "\n".join(link.ref for link in standard.sources)
+    parts = [
+        f"{set_id} ({count})" if count > 1 else set_id
+        for set_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return f"{len(standard.sources)} requirements: {', '.join(parts)}\nfull list: {crosswalk_sheet} sheet"
+
+
 @dataclass(frozen=True)
 class CrosswalkRow:
     """Where one source requirement went: a standard (with its link) or the excluded list."""

@@ -20,9 +20,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..files import canonical_xlsx
 from ..models import Framework, Standard
-from ..tracker import Carry, FilledTracker, carry_entries, refuse_additions, resolve_services
+from ..tracker import Carry, FilledTracker, carry_entries, resolve_services
 from . import layout as L
-from .crosswalk import domains_with_standards
+from .crosswalk import domains_with_standards, source_summary
 from .sheets import write_about, write_crosswalk, write_domain, write_meta, write_risk
 from .style import BOLD, PERCENT_FORMAT, TITLE_FONT, WRAP, header, landscape, protect, put, sheet_title, solid
 from .style import table as write_table
@@ -45,8 +45,6 @@ def render_tracker(
     Returns:
         The xlsx bytes, byte-identical for identical inputs (`files.canonical_xlsx`).
     """
-    if carried is not None:
-        refuse_additions(carried)  # people's own sheets, columns and comments are not dropped silently
     wanted = resolve_services(services, carried)
     carry = carry_entries(framework, carried, wanted) if carried is not None else Carry((), ())
     book = Workbook()
@@ -108,7 +106,7 @@ def _write_tracker(
             "score": standard.risk.score,
             "rating": standard.risk.rating,
             "weight": standard.risk.weight,
-            "sources": "\n".join(link.ref for link in standard.sources),
+            "sources": source_summary(standard, L.CROSSWALK_SHEET),
         }
         fills = {key: getattr(entry, key) if entry is not None else None for key in L.FILL_KEYS}
         values.append([{**context, **fills}[c.key] for c in columns])

@@ -21,6 +21,8 @@ LEFT_WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left")
 TOP = Alignment(vertical="top")
 CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 UNLOCKED = Protection(locked=False)
+# Pale yellow marks the cells people fill in, the usual spreadsheet convention for input cells.
+FILL_IN_FILL = PatternFill("solid", fgColor="FFF8DC", bgColor="FFF8DC")
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_CELL_TEXT = 32_767
 PERCENT_FORMAT = "0.0%"
@@ -81,6 +83,7 @@ def table(
             cell.alignment = WRAP if column.wrap else TOP
             if column.fill_in and unlock:
                 cell.protection = UNLOCKED
+                cell.fill = FILL_IN_FILL
             if column.key == "due":
                 cell.number_format = DATE_FORMAT
             elif column.key == "weight":
@@ -131,12 +134,29 @@ def landscape(ws: Worksheet, title_row: int | None = 1) -> None:
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: none of the characters Excel forbids, at most 31 characters."""
+    """A valid, unique sheet name: none of the characters Excel forbids, at most 31 characters.
+
+    A long name is cut at the last word that fits ("D7 Resources, information and" rather than
+    "D7 Resources, information and p"), with trailing commas and "and" dropped.
+    """
     clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in name).strip("' ") or "Sheet"
-    title, n = clean[:31], 1
+    title, n = _cut_at_word(clean, 31), 1
     while title.lower() in {t.lower() for t in taken}:
         n += 1
         suffix = f" ({n})"
-        title = clean[: 31 - len(suffix)] + suffix
+        title = _cut_at_word(clean, 31 - len(suffix)) + suffix
     taken.add(title)
     return title
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, without a dangling comma or 'and'."""
+    if len(text) <= limit:
+        return text
+    words = text[: limit + 1].split(" ")
+    kept = " ".join(words[:-1]) if len(words) > 1 else text[:limit]
+    kept = kept.rstrip(" ,;-&")
+    for tail in (" and", " or", " of", " the", " for"):
+        if kept.lower().endswith(tail) and len(kept) > len(tail):
+            kept = kept[: -len(tail)].rstrip(" ,;-&")
+    return kept or text[:limit]
