@@ -71,3 +71,38 @@ def export_ciso_assistant(
         path = sources_dir / f"{standard_set.id}.yaml" if sources_dir else Path()
         write_atomic(path, render_set_library(standard_set))
         _wrote(path, f"{standard_set.id}, {len(standard_set.requirements)} requirements")
+
+
+@export_app.command("oscal")
+def export_oscal(
+    framework: FrameworkArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Catalog file to write (.json).")],
+    last_modified: Annotated[
+        str,
+        typer.Option(
+            help="The catalog's last-modified time, ISO 8601 with a time zone (OSCAL requires one; it is "
+            "not read from the clock so the same framework gives the same file).",
+        ),
+    ] = "2000-01-01T00:00:00Z",
+) -> None:
+    """Write the framework as an OSCAL catalog: each domain a group, each standard a control.
+
+    Example: qms export oscal out/framework.yaml -o catalog.json --last-modified 2025-06-30T00:00:00Z
+    """
+    from datetime import datetime
+
+    from ..export.oscal import render_catalog
+
+    try:
+        stamp = datetime.fromisoformat(last_modified.replace("Z", "+00:00"))
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        raise QmsError(
+            f"--last-modified {last_modified}: not a time with a time zone",
+            field="--last-modified",
+            hint="Write it as 2025-06-30T00:00:00Z (Z for UTC) or 2025-06-30T09:00:00+01:00.",
+        )
+    loaded = load_framework(framework)
+    write_atomic(output, render_catalog(loaded, last_modified))
+    _wrote(output, f"OSCAL catalog, {len(loaded.standards)} controls in {len(loaded.domains)} groups")

@@ -97,7 +97,8 @@ def _draft(control: dict[str, Any], where: str, section: str | None, params: dic
 
 def _part_lines(part: dict[str, Any], params: dict[str, Any]) -> list[str]:
     """A part's prose and its items' prose, one line each, items prefixed with their labels."""
-    prose = " ".join(_resolve(str(part.get("prose") or ""), params).split())
+    resolved = _resolve(str(part.get("prose") or ""), params).splitlines()
+    prose = "\n".join(" ".join(line.split()) for line in resolved if line.strip())
     label = _prop(part, "label")
     lines = [f"{label} {prose}".strip() if label else prose] if prose or label else []
     for child in _list(part.get("parts")):
