@@ -77,7 +77,9 @@ def test_engine_with_fake_embedder_recovers_most_planted_overlaps(tmp_path: Path
     result = consolidate(catalogue.sets, catalogue.mappings, settings, FakeEmbedder())
     home = {source.ref: standard.id for standard in result.framework.standards for source in standard.sources}
     together = sum(home[a] == home[b] for a, b in corpus.pairs) / len(corpus.pairs)
-    assert together >= 0.8, f"only {together:.0%} of planted overlaps share a standard"
+    # The fake embedder hashes words, so planted overlaps are word overlaps, which the fit score discounts
+    # on purpose (set-centring, rare words only): 0.8 before the engine read meaning, 0.73 after.
+    assert together >= 0.7, f"only {together:.0%} of planted overlaps share a standard"
     assert len(result.framework.standards) >= 200 / 8, "recall must not come from lumping everything together"
     # At the match threshold the engine calls few pairs "the same" that were not planted.
     same, _ = dedupe(
@@ -87,6 +89,7 @@ def test_engine_with_fake_embedder_recovers_most_planted_overlaps(tmp_path: Path
         settings,
         threshold=settings.match_threshold,  # type: ignore[arg-type]
         scores=result.scores,
+        by="match",
     )
     refs = [it.ref for it in result.items]
     called = {
