@@ -1,12 +1,27 @@
 """Standard sets in from where they already live: spreadsheets, CISO Assistant libraries, OSCAL catalogs.
 
 Each reader returns a validated `StandardSet` or raises one error listing every located problem;
-`common.render_set` writes it as a standard set file.
+`common.render_set` writes it as a standard set file. The readers load on first use, so commands that
+read no workbook (`qms --help`, `qms diff`) never import openpyxl.
 """
 
-from .ciso_assistant import import_ciso_assistant
-from .common import ImportError_, render_set
-from .oscal import import_oscal
-from .spreadsheet import import_spreadsheet
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "import_ciso_assistant": ".ciso_assistant",
+    "ImportError_": ".common",
+    "render_set": ".common",
+    "import_oscal": ".oscal",
+    "import_spreadsheet": ".spreadsheet",
+}
 
 __all__ = ["ImportError_", "import_ciso_assistant", "import_oscal", "import_spreadsheet", "render_set"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name], __name__), name)
