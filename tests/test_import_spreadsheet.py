@@ -108,7 +108,7 @@ def test_every_problem_is_named_by_sheet_row_and_column_and_nothing_is_written(t
         f"error: {source}: Clauses!A2 (Ref): id is the number 1.1: a reference such as 1.10 is stored the "
         "same way",
         f"error: {source}: Clauses!A4 (Ref): duplicate id '2.1' (first at Clauses!A3 (Ref))",
-        f"error: {source}: Clauses!A5 (Ref): id is a date (2025-01-02 00:00:00): the spreadsheet read a "
+        f"error: {source}: Clauses!A5 (Ref): id is a date (2025-01-02): the spreadsheet read a "
         "reference such as 1.2 as a date",
         f"error: {source}: Clauses!C3 (Requirement): text is empty",
         f"error: {source}: Clauses!D6:D7: cells D6:D7 are merged: only the first holds a value, the other "

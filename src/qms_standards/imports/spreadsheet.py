@@ -193,8 +193,9 @@ def _cell_value(name: str, raw: Any, fmt: str) -> tuple[Any, tuple[str, str] | N
         return None, None
     if isinstance(raw, datetime | date | time):
         if name == "id":
+            shown = raw.date() if isinstance(raw, datetime) and raw.time() == time() else raw
             return None, (
-                f"id is a date ({raw}): the spreadsheet read a reference such as 1.2 as a date",
+                f"id is a date ({shown}): the spreadsheet read a reference such as 1.2 as a date",
                 _ID_NUMBER_HINT,
             )
         raw = raw.isoformat()
