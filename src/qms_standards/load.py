@@ -262,7 +262,7 @@ def check_lock(path: Path, lock: IdsLock, doc: Document | None, problems: list[P
         return None if len(problems) > before else lock
     counted = lock.counted()
     raw = doc.data if isinstance(doc.data, dict) else {}
-    if "totals" not in raw:
+    if raw.get("totals") is None:  # absent, or `totals:` with its lines cut off
         problems.append(
             Problem(
                 "ids.lock.yaml has no totals: it was cut short, or written by an older qms",
@@ -517,7 +517,7 @@ def load_framework(path: Path) -> Framework:
     problems: list[Problem] = []
     if not path.exists():
         raise FrameworkError(
-            "no such file", file=path, hint="Run `qms consolidate` to write out/framework.yaml."
+            "no such file", file=path, hint="Run `qms consolidate` to write framework/framework.yaml."
         )
     doc = read_yaml(path, problems)
     framework = validate_document(doc, Framework, problems) if doc else None
