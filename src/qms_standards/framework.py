@@ -16,6 +16,7 @@ import numpy as np
 
 from . import __version__
 from .cluster import dedupe
+from .content import draft_content, sources_of, still_drafted
 from .domains import Named, subject_scores
 from .embedding import Embedder, EmbeddingCache, embed_texts
 from .load import LoadedSet
@@ -142,6 +143,7 @@ def consolidate(
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
+    set_of = {s.set.id: s.set for s in sets}
     drafts: list[tuple[Standard, Rated]] = []
     building = step(progress, "Building standards")
     for done, (members, standard_id, centre) in enumerate(zip(clusters, ids, centres, strict=True)):
@@ -167,6 +169,7 @@ def consolidate(
         override = by_id.get(standard_id, StandardOverride(id=standard_id))
         component_tags = [t for k in members for t in tags[items[k].ref].tags if t in QMS_COMPONENTS]
         centre_req = tags[items[centre].ref]
+        drafted = draft_content(sources_of(links, tags, set_of))
         rated = rate_standard(
             [
                 RiskMember(ln.ref, ln.title, tags[ln.ref].severity, ln.similarity, split_ref(ln.ref)[0])
@@ -181,8 +184,12 @@ def consolidate(
                 Standard(
                     id=standard_id,
                     domain=override.domain or domain_match(centroid, _subjects(links, tags, mappings)),
-                    title=override.title or centre_req.title,
-                    statement=override.statement or centre_req.text,
+                    title=override.title or drafted.title,
+                    statement=override.statement or drafted.statement,
+                    asks=drafted.asks,
+                    good_looks_like=drafted.good_looks_like,
+                    evidence=drafted.evidence,
+                    drafted=still_drafted({f for f in ("title", "statement") if getattr(override, f)}),
                     qms_component=override.qms_component or _component(component_tags, centre_req.tags),
                     risk=rated.risk(0.0),
                     sources=links,

@@ -406,6 +406,26 @@ class RelatedLink(Model):
     similarity: float = Field(description="Score of the source against this standard's members, 0-1.")
 
 
+class ContentLine(Model):
+    """One line of a standard's content (an ask, an output, a behaviour ...) and the refs it came from."""
+
+    text: str
+    refs: tuple[str, ...] = Field(default=(), description="Source requirements the line was drafted from.")
+
+
+class GoodLooksLike(Model):
+    """What a service shows, does and achieves when it meets a standard."""
+
+    outputs: tuple[ContentLine, ...] = Field(default=(), description="Documents, records, plans to show.")
+    behaviours: tuple[ContentLine, ...] = Field(default=(), description="What staff and leaders do.")
+    outcomes: tuple[ContentLine, ...] = Field(
+        default=(), description="What people using the service experience, and how it is measured."
+    )
+
+
+CONTENT_FIELDS: tuple[str, ...] = ("title", "statement", "good_looks_like", "evidence")
+
+
 class Standard(Model):
     """A consolidated standard, traced back to the source requirements it covers."""
 
@@ -413,11 +433,21 @@ class Standard(Model):
     domain: str
     title: str
     statement: str
+    asks: tuple[ContentLine, ...] = Field(
+        default=(), description="The distinct asks of the members that the statement consolidates."
+    )
     qms_component: QmsComponent
     risk: Risk
     sources: tuple[SourceLink, ...] = Field(min_length=1)
     related: tuple[RelatedLink, ...] = Field(
         default=(), description="Requirements homed elsewhere that this standard also partly covers."
+    )
+    good_looks_like: GoodLooksLike = GoodLooksLike()
+    evidence: tuple[ContentLine, ...] = Field(default=(), description="Typical evidence a service uploads.")
+    drafted: tuple[str, ...] = Field(
+        default=(),
+        description="Content fields qms drafted from the sources that people have not yet agreed (title, "
+        "statement, good_looks_like, evidence); the others are people's words from mappings/content.yaml.",
     )
 
 

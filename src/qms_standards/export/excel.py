@@ -22,6 +22,7 @@ from ..files import canonical_xlsx
 from ..models import Framework, Standard
 from ..tracker import Carry, FilledTracker, carry_entries, resolve_services
 from . import layout as L
+from .content_cells import statement_cell
 from .crosswalk import domains_with_standards, source_summary
 from .sheets import write_about, write_crosswalk, write_domain, write_meta, write_risk
 from .style import BOLD, PERCENT_FORMAT, TITLE_FONT, WRAP, header, landscape, protect, put, sheet_title, solid
@@ -102,7 +103,7 @@ def _write_tracker(
             "service": service,
             "domain": standard.domain,
             "title": standard.title,
-            "statement": standard.statement,
+            "statement": statement_cell(standard),
             "score": standard.risk.score,
             "rating": standard.risk.rating,
             "weight": standard.risk.weight,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import Framework, Standard
+from .content_cells import content_markdown
 from .crosswalk import coverage, crosswalk, domains_with_standards, set_ids, source_sets
 
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>])")
@@ -237,13 +238,17 @@ def _coverage(doc: _Document, framework: Framework, domains: list[Any]) -> _Head
 
 def _standard(doc: _Document, standard: Standard) -> _Heading:
     head = doc.heading(3, f"{standard.id} {standard.title}")
-    doc.lines(*("> " + line for line in _paragraph(standard.statement)))
+    if not standard.asks:  # a framework written before statements listed their asks
+        doc.lines(*("> " + line for line in _paragraph(standard.statement)))
     risk = standard.risk
+    recurrence = f"; repeated by {risk.recurrence} set(s)" if risk.recurrence else ""
     doc.lines(
         f"**Risk:** {risk.rating} (severity {risk.severity} x likelihood {risk.likelihood} = "
-        f"{risk.score}; weight {risk.weight:.4f}). **QMS component:** {standard.qms_component}. "
+        f"{risk.score}; weight {risk.weight:.4f}{recurrence}). **QMS component:** {standard.qms_component}. "
         f"**Draws on:** {', '.join(_code(s) for s in set_ids(standard))}."
+        + (f" *Why:* {_inline(risk.reason)}." if risk.reason else "")
     )
+    doc.lines(*content_markdown(standard, _inline, _code))
     rows = [
         [_code(link.ref), _cell(link.title), link.relationship, str(link.strength), f"{link.similarity:.2f}"]
         for link in standard.sources

@@ -9,6 +9,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import Domain, Framework, Standard
 from . import layout as L
+from .content_cells import evidence_cell, good_looks_like_cell
 from .crosswalk import crosswalk, domains_with_standards, source_sets
 from .style import (
     BOLD,
@@ -41,6 +42,8 @@ DOMAIN_COLUMNS = (
     L.Column("rating", "Risk rating", 11),
     L.Column("weight", "Weight", 9),
     L.Column("sources", "Sources", 60, wrap=True),
+    L.Column("good", "What good looks like", 70, wrap=True),
+    L.Column("evidence", "Typical evidence", 50, wrap=True),
 )
 CROSSWALK_COLUMNS = (
     L.Column("set", "Set", 16),
@@ -91,6 +94,8 @@ def write_domain(ws: Worksheet, domain: Domain, standards: Sequence[Standard]) -
             s.risk.rating,
             s.risk.weight,
             "\n".join(f"{link.ref} ({link.relationship}): {link.title}" for link in s.sources),
+            good_looks_like_cell(s),
+            evidence_cell(s),
         ]
         for s in standards
     ]

@@ -1,0 +1,288 @@
+"""A standard's words: title, consolidated statement, what good looks like and evidence, from its members.
+
+Everything here is deterministic and drafted from the source requirements, with no text generation service
+and no network: the same members give the same words. Every drafted line names the refs it came from, and
+people's edits (mappings/content.yaml, see `apply_content`) replace drafts field by field.
+
+- Title: the member title a ward manager understands best. Each candidate scores its centrality, plus a
+  bonus for a health and care source (a regulator's or the NHS's wording rather than an ISO management-
+  system clause), plus a little for being descriptive, minus a penalty for a bare clause or principle name
+  ("Integrated", "Awareness"). ISO product wording is put in service terms; a bare name that still wins is
+  qualified with its set's subject ("Integrated risk management").
+- Statement: the distinct asks of the members, most central first; asks that say the same thing (ISO 9001
+  and ISO 7101 share clauses) merge and keep every ref.
+- What good looks like: behaviours from the asks; outputs, outcomes and evidence from `content_lexicon`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .content_lexicon import CUES
+from .domains import content_words
+from .models import (
+    CONTENT_FIELDS,
+    ContentLine,
+    GoodLooksLike,
+    Requirement,
+    SourceLink,
+    StandardSet,
+    split_ref,
+)
+
+MAX_ASKS_PER_MEMBER = 2  # beyond its most central member, a member contributes its first asks
+SAME_ASK = 80  # token-set ratio at which two asks say the same thing
+CUE_SHARE = 0.3  # a cue counts when members naming it make up this share (a title counts full, a text half)
+LIMITS = {"outputs": 4, "behaviours": 4, "outcomes": 3, "evidence": 5}
+
+# ISO's product and manufacturing wording, put in terms of a health and care service.
+_GLOSSARY: tuple[tuple[str, str], ...] = (
+    (r"\s+[—-]\s+General$", ""),
+    (r"^Post-delivery activities$", "Follow-up after care is delivered"),
+    (r"^Design and development of products and services$", "Designing services"),
+    (r"^Design and development\b", "Service design"),
+    (r"\bprocesses, products and services\b", "processes and services"),
+    (r"\bproducts and services\b", "services"),
+    (r"^Customer focus$", "Focus on service users"),
+    (r"\bcustomers\b", "service users"),
+    (r"\bcustomer\b", "service user"),
+    (r"\bCustomer\b", "Service user"),
+    (r"\b(\w{3,})iz(e|ed|es|ing|ation|ations|ational)\b", r"\1is\2"),
+)
+# The rest of a 'We ...' statement, in the same voice as the instruction it becomes.
+_WE = ((r" and we ", " and "), (r"\bwe\b", "staff"), (r"\bWe\b", "Staff"), (r"\bour\b", "the service's"))
+_ADJECTIVE = re.compile(r"(ed|ive|ic|al|ous|ful)$")
+_PROCESS = re.compile(r"(tion|ment|ness|sis)$")  # "Implementation of risk management"
+# Words that start a sentence which is not an instruction (so it cannot become "Staff and leaders ...").
+_NOT_A_VERB = frozenset(
+    re.findall(
+        r"\w+",
+        """the a an this these that they it its their our people care providers provider where when before
+        senior top systems premises every enough recruitment staff everyone methods cultural leaders persons
+        if all each any""",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What content drafting reads of one member requirement."""
+
+    ref: str
+    title: str
+    text: str
+    set_name: str
+    health: bool  # a health and care source (regulator, NHS), not an ISO management-system standard
+    weight: float  # centrality: similarity to the standard's centre, 0-1
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A standard's drafted words."""
+
+    title: str
+    statement: str
+    asks: tuple[ContentLine, ...]
+    good_looks_like: GoodLooksLike
+    evidence: tuple[ContentLine, ...]
+
+
+def sources_of(
+    links: Sequence[SourceLink], requirements: dict[str, Requirement], sets: dict[str, StandardSet]
+) -> list[Source]:
+    """The members of a standard as content drafting reads them."""
+    out = []
+    for link in links:
+        standard_set = sets[split_ref(link.ref)[0]]
+        out.append(
+            Source(
+                ref=link.ref,
+                title=requirements[link.ref].title,
+                text=requirements[link.ref].text,
+                set_name=standard_set.name,
+                health=not standard_set.publisher.upper().startswith("ISO"),
+                weight=link.similarity,
+            )
+        )
+    return out
+
+
+def _order(sources: Sequence[Source]) -> list[Source]:
+    return sorted(sources, key=lambda s: (-round(s.weight, 6), s.ref))
+
+
+def plain_title(title: str) -> str:
+    """A source title in service terms: ISO product wording replaced, UK spelling, no ' — General'."""
+    out = title.strip()
+    for pattern, replacement in _GLOSSARY:
+        out = re.sub(pattern, replacement, out)
+    return out[:1].upper() + out[1:]
+
+
+def is_bare(title: str, health: bool = False) -> bool:
+    """A management-system clause or principle name of one word ("Integrated", "Awareness").
+
+    One word from a health and care source ("Staffing", "Safeguarding") is a subject a ward manager knows.
+    """
+    return not health and len(re.findall(r"[A-Za-z]{2,}", title)) <= 1
+
+
+def _set_subject(set_name: str) -> str:
+    """'ISO 31000:2018 Risk management — Guidelines' -> 'risk management'; any quality standard: quality."""
+    if "quality" in set_name.lower():
+        return "quality management"
+    name = re.sub(r"^ISO(/IEC)?\s+[\d-]+(:\d{4})?\s*", "", set_name)
+    name = re.split(r"\s+[—–-]\s+|:", name)[0].strip()
+    name = re.sub(r"\s+systems?$", "", name, flags=re.I)
+    return plain_title(name).lower()
+
+
+def draft_title(sources: Sequence[Source]) -> str:
+    """The best member title, in service terms and never bare (see the module docstring)."""
+
+    def score(source: Source) -> tuple[float, str]:
+        title = plain_title(source.title)
+        descriptive = min(len(content_words(title)), 6) / 6
+        value = source.weight + 0.15 * source.health + 0.1 * descriptive - 0.3 * is_bare(title, source.health)
+        return (-round(value, 6), source.ref)
+
+    best = min(sources, key=score)
+    title = plain_title(best.title)
+    if not is_bare(title, best.health):
+        return title
+    subject = _set_subject(best.set_name)
+    if not subject or subject in title.lower():
+        return title
+    if _ADJECTIVE.search(title.lower()):
+        return f"{title} {subject}"
+    return f"{title} {'of' if _PROCESS.search(title.lower()) else 'for'} {subject}"
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z“\"'(])", " ".join(text.split()))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _as_ask(sentence: str) -> str:
+    """A CQC 'We ...' statement as an instruction, like the ISO summaries: 'We assess' -> 'Assess'."""
+    match = re.match(r"^We\s+(\w)", sentence)
+    if not match or sentence.split()[1].lower() in ("are", "were", "will"):
+        return sentence
+    rest = sentence[match.start(1) :]
+    for pattern, replacement in _WE:
+        rest = re.sub(pattern, replacement, rest)
+    return rest[:1].upper() + rest[1:]
+
+
+def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
+    """The distinct asks of the members, most central member first, each with every ref that asks it."""
+    asks: list[tuple[str, list[str]]] = []
+    for rank, source in enumerate(_order(sources)):
+        sentences = _sentences(source.text)
+        for sentence in sentences if rank == 0 else sentences[:MAX_ASKS_PER_MEMBER]:
+            ask = _as_ask(sentence)
+            same = next(
+                (a for a in asks if fuzz.token_set_ratio(a[0].lower(), ask.lower()) >= SAME_ASK), None
+            )
+            if same is None:
+                asks.append((ask, [source.ref]))
+            elif source.ref not in same[1]:
+                same[1].append(source.ref)
+    return [ContentLine(text=text, refs=tuple(sorted(refs))) for text, refs in asks]
+
+
+def _behaviour(ask: str) -> str | None:
+    first = ask.split()[0].strip(",").lower() if ask.split() else ""
+    if not first or first in _NOT_A_VERB or not first.isalpha() or " must " in f" {ask} ":
+        return None
+    return f"Staff and leaders {ask[:1].lower()}{ask[1:]}"
+
+
+def draft_behaviours(asks: Sequence[ContentLine], title: str) -> list[ContentLine]:
+    """What staff and leaders do: each ask that is an instruction, with the ask's refs."""
+    out = [
+        ContentLine(text=text, refs=ask.refs) for ask in asks if (text := _behaviour(ask.text)) is not None
+    ]
+    if not out and asks:
+        subject = title[:1].lower() + title[1:]
+        out = [
+            ContentLine(
+                text=f"Staff and leaders know what {subject} asks of them and do it", refs=asks[0].refs
+            )
+        ]
+    return out[: LIMITS["behaviours"]]
+
+
+def _from_cues(sources: Sequence[Source], title: str) -> dict[str, list[ContentLine]]:
+    """Outputs, outcomes and evidence from the cues the members name, the most weighty first."""
+    subject = title[:1].lower() + title[1:]
+    found: dict[str, dict[str, tuple[float, int, list[str]]]] = {
+        "outputs": {},
+        "outcomes": {},
+        "evidence": {},
+    }
+    total = sum(max(s.weight, 0.01) for s in sources)
+    for order, cue in enumerate(CUES):
+        titled = [s for s in sources if re.search(cue.pattern, s.title, re.I)]
+        texted = [s for s in sources if s not in titled and re.search(cue.pattern, s.text, re.I)]
+        hits = sorted([*titled, *texted], key=lambda s: s.ref)
+        weight = sum(max(s.weight, 0.01) for s in titled) + 0.5 * sum(max(s.weight, 0.01) for s in texted)
+        if not hits or weight < CUE_SHARE * total:
+            continue
+        for kind, lines in (("outputs", cue.outputs), ("outcomes", cue.outcomes), ("evidence", cue.evidence)):
+            for line in lines:
+                text = line.format(subject=subject)
+                held = found[kind].get(text)
+                refs = sorted({*(held[2] if held else []), *(s.ref for s in hits)})
+                found[kind][text] = (max(weight, held[0]) if held else weight, order, refs)
+    return {
+        kind: [
+            ContentLine(text=text, refs=tuple(refs))
+            for text, (_, _, refs) in sorted(lines.items(), key=lambda kv: (-round(kv[1][0], 6), kv[1][1]))
+        ][: LIMITS[kind]]
+        for kind, lines in found.items()
+    }
+
+
+def draft_content(sources: Sequence[Source]) -> Drafted:
+    """Title, statement, asks, what good looks like and evidence of one standard, from its members."""
+    ordered = _order(sources)
+    title = draft_title(ordered)
+    asks = consolidate_asks(ordered)
+    cues = _from_cues(ordered, title)
+    subject = title[:1].lower() + title[1:]
+    every = tuple(sorted(s.ref for s in ordered))
+    centre = (ordered[0].ref,)
+    outputs = cues["outputs"] or [
+        ContentLine(
+            text=f"A written description of how the service meets {subject}, and who owns it", refs=every
+        )
+    ]
+    outcomes = cues["outcomes"] or [
+        ContentLine(
+            text=f"People who use the service benefit from {subject}: shown by the service's self-assessment "
+            "and its audit",
+            refs=centre,
+        )
+    ]
+    evidence = cues["evidence"] or [
+        ContentLine(text=f"Audit or review of {subject}, with actions", refs=every)
+    ]
+    return Drafted(
+        title=title,
+        statement=" ".join(a.text if a.text.endswith((".", "!", "?")) else a.text + "." for a in asks),
+        asks=tuple(asks),
+        good_looks_like=GoodLooksLike(
+            outputs=tuple(outputs), behaviours=tuple(draft_behaviours(asks, title)), outcomes=tuple(outcomes)
+        ),
+        evidence=tuple(evidence),
+    )
+
+
+def still_drafted(people: set[str]) -> tuple[str, ...]:
+    """The content fields (in their fixed order) that no person has written: `people` names the others."""
+    return tuple(f for f in CONTENT_FIELDS if f not in people)
