@@ -287,3 +287,103 @@ def test_consolidate_is_byte_identical_across_processes_folders_and_hash_seeds(t
         outputs[-1]["ids.lock.yaml"] = (work / "mappings" / "ids.lock.yaml").read_bytes()
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between runs"
+
+
+def _fill_first_row(path: Path, **values: str) -> str:
+    book = load_workbook(path)
+    sheet = book["Tracker"]
+    headers = {c.value: c.column for c in sheet[1]}
+    for header, value in values.items():
+        sheet.cell(2, headers[header]).value = value
+    book.save(path)
+    return str(sheet.cell(2, 1).value)
+
+
+def test_entries_saved_while_the_engine_runs_are_carried(
+    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    assert _consolidate(standards, mappings, out).exit_code == 0
+    import qms_standards.framework as framework
+
+    real = framework.consolidate
+    saved: list[str] = []
+
+    def slow_engine(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        saved.append(_fill_first_row(out / "tracker.xlsx", Status="Met", Owner="Saved mid-run"))
+        return result
+
+    monkeypatch.setattr(framework, "consolidate", slow_engine)
+    result = _consolidate(standards, mappings, out)
+    assert result.exit_code == 0, result.output
+    entry = read_tracker(out / "tracker.xlsx").entries[(saved[0], "")]
+    assert (entry.status, entry.owner) == ("Met", "Saved mid-run")
+
+
+def test_a_tracker_saved_between_reading_and_writing_stops_the_write(
+    tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qms_standards.cli.consolidate as command
+
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    assert _consolidate(standards, mappings, out).exit_code == 0
+    real = command._render_files
+
+    def render_then_save(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rendered = real(*args, **kwargs)
+        _fill_first_row(out / "tracker.xlsx", Owner="Saved at the last moment")
+        return rendered
+
+    monkeypatch.setattr(command, "_render_files", render_then_save)
+    (standards / "alpha.yaml").write_text(
+        (standards / "alpha.yaml").read_text().replace("Competence", "Competence of staff")
+    )
+    before = {n: (out / n).read_bytes() for n in ("framework.yaml", "framework.md")}
+    result = _consolidate(standards, mappings, out)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"{out / 'tracker.xlsx'}: was saved by someone while this run worked; nothing was replaced" in said
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert any(
+        e.owner == "Saved at the last moment" for e in read_tracker(out / "tracker.xlsx").entries.values()
+    )
+
+
+@pytest.mark.parametrize("addition", ["sheet", "column", "comment"])
+@pytest.mark.parametrize("command", ["consolidate", "export-from"])
+def test_what_people_added_to_a_tracker_stops_a_re_export(
+    tmp_path: Path, fake_model: None, addition: str, command: str
+) -> None:
+    from openpyxl.comments import Comment
+
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "out"
+    assert _consolidate(standards, mappings, out).exit_code == 0
+    tracker = out / "tracker.xlsx"
+    book = load_workbook(tracker)
+    sheet = book["Tracker"]
+    if addition == "sheet":
+        book.create_sheet("Ward notes")["A1"] = "Audit dates agreed with matron"
+        said_part = "sheet 'Ward notes'"
+    elif addition == "column":
+        sheet.cell(1, sheet.max_column + 1).value = "RAG"
+        sheet.cell(3, sheet.max_column).value = "Amber"
+        said_part = f"column {sheet.cell(1, sheet.max_column).column_letter} on Tracker"
+    else:
+        sheet["I3"].comment = Comment("Check with estates before marking Met", "Ana")
+        said_part = "a comment on Tracker!I3"
+    book.save(tracker)
+    before = tracker.read_bytes()
+    if command == "consolidate":
+        result = _consolidate(standards, mappings, out)
+    else:
+        args = ["export", "tracker", str(out / "framework.yaml"), "-o", str(tracker), "--from", str(tracker)]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"{tracker}: holds what people added that a re-export would not keep: {said_part}" in said, said
+    assert "hint: Copy those sheets, columns or comments to another workbook" in said
+    assert tracker.read_bytes() == before
