@@ -52,5 +52,5 @@ smoke: ## qms --help in a venv with runtime dependencies only (no dev extras)
 	.venv-smoke/bin/qms --help > /dev/null && echo "runtime-only install: qms --help ok"
 	rm -rf .venv-smoke
 
-clean: ## Remove the virtualenv, caches and out/
+clean: ## Remove the virtualenv, caches and out/ (never framework/: the agreed framework and live tracker)
 	rm -rf $(VENV) out .cache .pytest_cache .hypothesis .mypy_cache .ruff_cache

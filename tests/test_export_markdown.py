@@ -203,7 +203,7 @@ def test_cli_export_markdown_missing_framework_exits_2() -> None:
     result = _qms("export", "markdown", "nope.yaml", ok=False)
     assert result.exit_code == ExitCode.BAD_INPUT
     assert result.stderr == (
-        "error: nope.yaml: no such file\n  hint: Run `qms consolidate` to write out/framework.yaml.\n"
+        "error: nope.yaml: no such file\n  hint: Run `qms consolidate` to write framework/framework.yaml.\n"
     )
 
 

@@ -92,7 +92,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
             Problem(
                 "this is a zip archive (an Excel workbook?), not a YAML text file",
                 path,
-                hint="Give the YAML file here (a framework is out/framework.yaml); workbooks go to "
+                hint="Give the YAML file here (a framework is framework/framework.yaml); workbooks go to "
                 "`qms tracker status` or `qms review --apply`.",
             )
         )

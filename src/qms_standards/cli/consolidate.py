@@ -16,7 +16,7 @@ from ..progress import Report, step, tick
 from ..summary import summarise
 from ._app import app, console, engine_settings, err_console
 from .progress import progress_bars
-from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
+from .sets import DEFAULT_FRAMEWORK_DIR, DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
     from ..framework import Consolidation
@@ -42,8 +42,13 @@ def consolidate(
         typer.Option("--mappings", "-m", help="Folder with domains.yaml, overrides.yaml and ids.lock.yaml."),
     ] = DEFAULT_MAPPINGS,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for framework.yaml, framework.md, tracker.xlsx.")
-    ] = Path("out"),
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for framework.yaml, framework.md, tracker.xlsx; commit it with mappings/.",
+        ),
+    ] = DEFAULT_FRAMEWORK_DIR,
     threshold: Annotated[
         float | None,
         typer.Option(

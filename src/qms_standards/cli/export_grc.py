@@ -40,7 +40,7 @@ def export_ciso_assistant(
 ) -> None:
     """Write the framework as a CISO Assistant library, with a mapping set from each source set.
 
-    Example: qms export ciso-assistant out/framework.yaml -o qms-library.yaml --sources-dir ciso-libraries
+    Example: qms export ciso-assistant framework/framework.yaml -o qms-library.yaml --sources-dir libs
     """
     from ..export.ciso_assistant import build_library, render_set_library
 
@@ -87,7 +87,7 @@ def export_oscal(
 ) -> None:
     """Write the framework as an OSCAL catalog: each domain a group, each standard a control.
 
-    Example: qms export oscal out/framework.yaml -o catalog.json --last-modified 2025-06-30T00:00:00Z
+    Example: qms export oscal framework/framework.yaml -o catalog.json --last-modified 2025-06-30T00:00:00Z
     """
     from datetime import datetime
 

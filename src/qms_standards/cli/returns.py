@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..rollup import ReturnsStatus
 
 DEFAULT_RETURNS = Path("returns")
-DEFAULT_FRAMEWORK = Path("out/framework.yaml")
+DEFAULT_FRAMEWORK = Path("framework/framework.yaml")
 _ROWS_SHOWN = 20  # of the risk and overdue lists; --json has them all
 
 
@@ -214,7 +214,10 @@ def report(
         bool, typer.Option("--json", help="Print the report's figures as JSON on stdout.")
     ] = False,
 ) -> None:
-    """One self-contained HTML dashboard: compliance, readiness for every source set, risks, trend."""
+    """One self-contained HTML dashboard: compliance, readiness for every source set, risks, trend.
+
+    Example: qms report -o report.html
+    """
     from ..dashboard import build_dashboard
     from ..load import load_framework, load_standard_sets
     from ..readiness import sections_of

@@ -16,6 +16,8 @@ from ._app import app, console
 
 DEFAULT_STANDARDS = Path("standards")
 DEFAULT_MAPPINGS = Path("mappings")
+# The framework a team agrees: committed beside standards/ and mappings/, out of `make clean`'s reach.
+DEFAULT_FRAMEWORK_DIR = Path("framework")
 
 StandardsOption = Annotated[
     Path, typer.Option("--standards", "-s", help="Folder (or file) of standard set YAML files.")
