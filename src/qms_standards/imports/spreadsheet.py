@@ -29,6 +29,13 @@ _FIXED_DECIMALS = re.compile(r"^[#,]*0(?:\.(0+))?$")  # 0, 0.0, 0.00, #,##0.00 .
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A cell holding a formula: the file keeps the formula, and its result only if Excel last saved it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Sheet:
     """A table read from a workbook sheet or a CSV file, with where each cell sits.
 
@@ -76,7 +83,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int) -> Sheet:
     rows: list[list[Any]] = []
     formats: list[list[str]] = []
     for cells in ws.iter_rows(min_row=header_row, max_row=last):
-        rows.append([c.value for c in cells])
+        rows.append([Formula(str(c.value)) if c.data_type == "f" else c.value for c in cells])
         formats.append([c.number_format or "General" for c in cells])
     merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
     return Sheet(ws.title, header_row, rows, formats, sorted(merged))
@@ -191,6 +198,11 @@ def _cell_value(name: str, raw: Any, fmt: str) -> tuple[Any, tuple[str, str] | N
     """A cell's value as the field wants it, or a (message, hint) saying why it cannot be read safely."""
     if raw is None:
         return None, None
+    if isinstance(raw, Formula):
+        return None, (
+            f"{name} is a formula ({raw.text[:40]}), not a value",
+            "Copy the column and paste it back as values only (Paste Special > Values), then import again.",
+        )
     if isinstance(raw, datetime | date | time):
         if name == "id":
             shown = raw.date() if isinstance(raw, datetime) and raw.time() == time() else raw
