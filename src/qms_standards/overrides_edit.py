@@ -19,6 +19,7 @@ from .files import refuse_folder, write_atomic
 from .load import DOMAINS_FILE, LOCK_FILE, OVERRIDES_FILE, load_mappings
 from .models import Link, Model, Overrides
 from .review import COLUMNS, DECISIONS, FORMAT_MARKER, META_SHEET, REVIEW_SHEET, Decision
+from .textcheck import ID_HINT, TEXT_HINT, id_problem, text_problem
 
 OVERRIDES_HEADER = (
     "# Human decisions applied on every `qms consolidate`: must-link / cannot-link pairs, exclusions and\n"
@@ -118,6 +119,11 @@ def read_review(path: Path) -> list[ReviewDecision]:
         for key in ("ref_a", "ref_b"):
             if not value[key]:
                 problem(key, row, "the ref is missing", "Restore the ref; rows come from `qms review`.")
+        controls = [(key, text_problem(value[key] or "")) for key in ("by", "reason", "ref_a", "ref_b")]
+        controls += [(key, id_problem(value[key] or "")) for key in ("ref_a", "ref_b")]
+        for key, control in controls:
+            if control is not None:
+                problem(key, row, f"{key} {control}", TEXT_HINT if "control" in control else ID_HINT)
         for key in ("by", "reason"):
             if len(value[key] or "") > 500:
                 problem(
@@ -126,7 +132,7 @@ def read_review(path: Path) -> list[ReviewDecision]:
                     f"{key} is {len(value[key] or '')} characters long",
                     "Keep it to 500 characters.",
                 )
-        if value["ref_a"] and value["ref_b"]:
+        if value["ref_a"] and value["ref_b"] and not any(c for _, c in controls):
             out.append(
                 ReviewDecision(
                     row=row,
