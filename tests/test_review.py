@@ -427,7 +427,7 @@ def test_explain_names_standard_neighbours_parts_constraints_and_members(tree) -
     consolidation = run(*tree)
     overrides = Overrides(cannot_link=(Link(refs=("alpha-2020:7.2", "beta-2023:8.12"), by="Jo", reason="r"),))
     e = explain(consolidation, overrides, "alpha-2020:7.2", neighbours=3)
-    assert (e.standard, e.standard_title, e.domain) == ("QS-003", "Competence", "D5")
+    assert (e.standard, e.standard_title, e.domain) == ("QS-003", "Competence for quality management", "D5")
     assert [n.ref for n in e.neighbours] == ["beta-2023:7.2", "gamma-2024:safe/staffing", "beta-2023:8.12"]
     assert [n.same_standard for n in e.neighbours] == [True, True, False]
     first = e.neighbours[0]
@@ -591,7 +591,7 @@ def test_cli_explain(tree, fake_model: None) -> None:
     )
     assert result.exit_code == ExitCode.OK, result.output
     for text in (
-        "QS-003 Competence (domain D5)",
+        "QS-003 Competence for quality management (domain D5)",
         "Nearest 2 requirement(s)",
         "Other members of QS-003",
         "beta-2023:7.2",
