@@ -10,7 +10,9 @@ Measured:
 - `qms consolidate --no-exports` on the shipped standards and on synthetic corpora (bench/synthetic.py),
   cold (a fresh, empty embedding cache) and warm (the cache filled);
 - the embedding step alone (bench/embed_only.py: import the model, load it, embed the same texts),
-  so `cold / embed` is the whole run's cost over the model's own.
+  so `cold / embed` is the whole run's cost over the model's own;
+- `qms tracker collect` over 67 filled service trackers of the shipped framework, and `qms report` over
+  the set collected (bench/selfassess.py builds them, untimed).
 
 Usage: `python bench/run.py` (shipped + 1k, 5k and 20k), `--quick` (shipped + 1k), `--sizes 1000,5000`.
 Figures go to stdout as a table and to bench/results.json.
@@ -39,6 +41,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from selfassess import build_trust  # noqa: E402
 from synthetic import generate  # noqa: E402
 
 TARGETS = {  # seconds, from the performance issue; shown beside the figures
@@ -236,6 +239,41 @@ def bench_corpus(name: str, folder: Path, repeat: int, work: Path) -> list[Measu
     return [validate, cold, warm, embed, diff]
 
 
+def bench_self_assessment(folder: Path, repeat: int, work: Path) -> list[Measure]:
+    """collect and report for 67 services over the framework consolidated from `folder`."""
+    trust = work / "trust"
+    services, returned, rows = build_trust(folder / "out" / "framework.yaml", trust)
+    qms = qms_command()
+    framework = str(folder / "out" / "framework.yaml")
+    corpus = f"{rows // 67} standards x 67 services"
+    collect = run_case(
+        Measure("tracker collect", corpus, rows),
+        [
+            *qms,
+            "tracker",
+            "collect",
+            str(returned),
+            "--framework",
+            framework,
+            "--services-file",
+            str(services),
+        ]
+        + ["--out", str(trust / "returns"), "--date", "2025-06-30"],
+        trust,
+        repeat,
+        lambda k: base_env(work / "unused"),
+    )
+    report = run_case(
+        Measure("qms report", corpus, rows),
+        [*qms, "report", str(trust / "returns"), "--framework", framework, "-o", str(trust / "report.html")]
+        + ["--standards", str(folder / "standards")],
+        trust,
+        repeat,
+        lambda k: base_env(work / "unused"),
+    )
+    return [collect, report]
+
+
 def planted_recall(truth: Path, framework: Path) -> dict:
     """How many planted overlapping pairs of a synthetic corpus ended up in one standard."""
     import yaml
@@ -380,7 +418,11 @@ def main() -> None:
         help_.imports_torch = imports_torch(["--help"], work, base_env(work / "unused"))
         results.append(help_)
         err.print("shipped standards", highlight=False)
-        results += bench_corpus("shipped", shipped_copy(work), args.repeat, work)
+        shipped = shipped_copy(work)
+        results += bench_corpus("shipped", shipped, args.repeat, work)
+        save()
+        err.print("self-assessment: 67 services", highlight=False)
+        results += bench_self_assessment(shipped, args.repeat, work)
         save()
         for size in sizes:
             err.print(f"synthetic corpus of {size:,} requirements", highlight=False)
