@@ -23,8 +23,8 @@ MAX_WORKBOOK_BYTES = 25 * 1024 * 1024  # the file as saved
 MAX_MEMBERS = 2_000  # files inside the zip; a tracker has about 30
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024  # all members together, expanded
 MAX_RATIO = 200  # expanded / compressed, for a member over 1 MB; sheet XML compresses 10-40 times
-MAX_CELLS = 2_000_000  # cells in all sheets (about 120,000 tracker rows)
-MAX_ROWS = 250_000  # rows holding a value, in any one sheet
+MAX_CELLS = 1_000_000  # cells in all sheets, formatted or filled (about 60,000 tracker rows)
+MAX_ROWS = 100_000  # rows holding a value, in any one sheet
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # password-protected .xlsx and old .xls files
 _READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -120,7 +120,7 @@ def _check_sheets(archive: zipfile.ZipFile, path: Path, error: type[QmsError], h
         try:
             with archive.open(info) as stream:
                 if name.startswith("xl/worksheets/"):
-                    count, rows = _count_cells(stream)
+                    count, rows = _count_cells(stream, MAX_CELLS - cells)
                 else:
                     for _ in ElementTree.iterparse(stream):
                         pass
@@ -153,14 +153,20 @@ def _check_sheets(archive: zipfile.ZipFile, path: Path, error: type[QmsError], h
             )
 
 
-def _count_cells(stream: IO[bytes]) -> tuple[int, int]:
-    """(cells, rows holding a value) of one worksheet's XML, streamed so memory stays flat."""
+def _count_cells(stream: IO[bytes], budget: int) -> tuple[int, int]:
+    """(cells, rows holding a value) of one worksheet's XML, streamed so memory stays flat.
+
+    The count stops once it passes `budget` (the cells left under the limit): a refusal costs no more
+    than reading that many cells.
+    """
     cells = rows = 0
     row_has_value = False
     for _, element in ElementTree.iterparse(stream):
         tag = element.tag.rpartition("}")[2]
         if tag == "c":
             cells += 1
+            if cells > budget:
+                break
             row_has_value = row_has_value or any(
                 child.tag.rpartition("}")[2] in ("v", "is", "f") for child in element
             )
