@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import DATA, MAPPINGS, STANDARDS, FakeEmbedder, check_golden
 from qms_standards.cli import app
-from qms_standards.export.oscal import build_catalog, render_catalog, token
+from qms_standards.export.oscal import build_catalog, build_mapping, render_catalog, render_mapping, token
 from qms_standards.imports import import_oscal
 from qms_standards.load import load_framework
 from qms_standards.models import Framework, RelatedLink
@@ -115,3 +115,35 @@ def test_the_shipped_consolidation_exports_as_valid_oscal(
     parsed = parser.parse_catalog(render_catalog(framework))
     controls = sum(len(g.controls or []) for g in parsed.catalog.groups)
     assert controls == len(framework.standards)
+
+
+def test_the_crosswalk_is_a_valid_oscal_mapping_collection(framework: Framework, regen_golden: bool) -> None:
+    text = render_mapping(framework, "2025-06-30T00:00:00Z")
+    parsed = parser.parse_oscal(text)
+    assert type(parsed.root).__name__ == "MappingCollectionDocument"
+    check_golden("oscal-mapping.json", text, regen_golden)
+    collection = build_mapping(framework)["mapping-collection"]
+    maps = [m for mapping in collection["mappings"] for m in mapping["maps"]]
+    assert len(maps) == sum(len(s.sources) + len(s.related) for s in framework.standards)
+    related = next(
+        m for m in maps if m["sources"][0]["id-ref"] == "5.1.1" and m["targets"][0]["id-ref"] == "QS-003"
+    )
+    assert (related["relationship"], related["confidence-score"]) == ("subset-of", {"percentage": 0.48})
+    assert {"name": "link", "ns": "urn:qms-standards:oscal", "value": "related"} in related["props"]
+    resources = {r["uuid"]: r["title"] for r in collection["back-matter"]["resources"]}
+    sources = {resources[m["source-resource"]["href"][1:]] for m in collection["mappings"]}
+    assert sources == {s.name for s in framework.framework.sources}
+
+
+def test_the_cli_writes_the_mapping_next_to_the_catalog(tmp_path: Path) -> None:
+    out, mapping = tmp_path / "catalog.json", tmp_path / "maps" / "crosswalk.json"
+    mapping.parent.mkdir()
+    args = ["export", "oscal", str(DATA / "framework-small.yaml"), "-o", str(out), "--mapping", str(mapping)]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "OSCAL mapping collection, 3 mappings" in result.output
+    data = json.loads(mapping.read_text())
+    assert {m["target-resource"]["href"] for m in data["mapping-collection"]["mappings"]} == {
+        "../catalog.json"
+    }
+    parser.parse_oscal(mapping.read_text())

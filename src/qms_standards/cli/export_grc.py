@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import QmsError
-from ..files import dump_yaml, ensure_folder, write_atomic
+from ..files import dump_yaml, ensure_folder, refuse_folder, write_atomic
 from ..load import load_framework, load_standard_sets
 from ._app import console
 from .export import FrameworkArg, export_app
@@ -84,6 +85,13 @@ def export_oscal(
             "not read from the clock so the same framework gives the same file).",
         ),
     ] = "2000-01-01T00:00:00Z",
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the crosswalk (source requirements -> standards) as an OSCAL mapping collection "
+            "to this file (.json).",
+        ),
+    ] = None,
 ) -> None:
     """Write the framework as an OSCAL catalog: each domain a group, each standard a control.
 
@@ -91,7 +99,7 @@ def export_oscal(
     """
     from datetime import datetime
 
-    from ..export.oscal import render_catalog
+    from ..export.oscal import render_catalog, render_mapping
 
     try:
         stamp = datetime.fromisoformat(last_modified.replace("Z", "+00:00"))
@@ -104,5 +112,13 @@ def export_oscal(
             hint="Write it as 2025-06-30T00:00:00Z (Z for UTC) or 2025-06-30T09:00:00+01:00.",
         )
     loaded = load_framework(framework)
+    if mapping is not None:
+        refuse_folder(mapping)
     write_atomic(output, render_catalog(loaded, last_modified))
     _wrote(output, f"OSCAL catalog, {len(loaded.standards)} controls in {len(loaded.domains)} groups")
+    if mapping is not None:
+        # The mapping's target is the catalog just written, named as the mapping file sees it.
+        href = os.path.relpath(output.resolve(), mapping.resolve().parent)
+        write_atomic(mapping, render_mapping(loaded, last_modified, Path(href).as_posix()))
+        links = sum(len(s.sources) + len(s.related) for s in loaded.standards)
+        _wrote(mapping, f"OSCAL mapping collection, {len(loaded.framework.sources)} mappings ({links} maps)")
