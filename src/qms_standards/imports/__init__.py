@@ -12,13 +12,13 @@ from typing import Any
 
 _WHERE = {
     "import_ciso_assistant": ".ciso_assistant",
-    "ImportError_": ".common",
+    "ImportSourceError": ".common",
     "render_set": ".common",
     "import_oscal": ".oscal",
     "import_spreadsheet": ".spreadsheet",
 }
 
-__all__ = ["ImportError_", "import_ciso_assistant", "import_oscal", "import_spreadsheet", "render_set"]
+__all__ = ["ImportSourceError", "import_ciso_assistant", "import_oscal", "import_spreadsheet", "render_set"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import Problem
 from ..models import StandardSet
 from ..yamlsource import Document, read_yaml
-from .common import Draft, ImportError_, build_set
+from .common import Draft, ImportSourceError, build_set
 
 LIBRARY_HINT = "Give a CISO Assistant library file: a YAML with `objects: framework: requirement_nodes:`."
 
@@ -24,23 +24,23 @@ def read_library(path: Path) -> Document:
     """Parse a library file, keeping line numbers.
 
     Raises:
-        ImportError_: the file is missing, not YAML, or not a library holding a framework.
+        ImportSourceError: the file is missing, not YAML, or not a library holding a framework.
     """
     problems: list[Problem] = []
     doc = read_yaml(path, problems)
     if doc is None:
-        raise ImportError_(f"{len(problems)} problem(s) found", problems=problems)
+        raise ImportSourceError(f"{len(problems)} problem(s) found", problems=problems)
     frameworks = _frameworks(doc.data)
     if len(frameworks) > 1:
         names = ", ".join(str(f.get("ref_id") or f.get("urn")) for f in frameworks if isinstance(f, dict))
-        raise ImportError_(
+        raise ImportSourceError(
             f"the library holds {len(frameworks)} frameworks ({names})",
             file=path,
             hint="qms imports one framework per library: save each framework as a library of its own.",
         )
     nodes = _nodes(doc.data)
     if nodes is None:
-        raise ImportError_(
+        raise ImportSourceError(
             "not a CISO Assistant framework library (no objects.framework)", file=path, hint=LIBRARY_HINT
         )
     return doc
@@ -174,7 +174,7 @@ def import_ciso_assistant(path: Path, provenance: dict[str, Any]) -> StandardSet
         provenance: Set-level fields given by the user; each overrides what the library records.
 
     Raises:
-        ImportError_: every problem, each with its line in the library; nothing is returned.
+        ImportSourceError: every problem, each with its line in the library; nothing is returned.
     """
     doc = read_library(path)
     recorded = library_provenance(doc.data)

@@ -37,7 +37,7 @@ _TITLE_WORDS = 12
 _TITLE_CHARS = 500  # Requirement.title's limit
 
 
-class ImportError_(QmsError):  # noqa: N801  (ImportError is a builtin)
+class ImportSourceError(QmsError):
     """A source cannot be imported as a standard set; nothing was written."""
 
 
@@ -90,7 +90,7 @@ def build_set(
         problems: Problems the reader already found; reported together with these.
 
     Raises:
-        ImportError_: listing every problem (missing provenance, duplicate ids, empty text, bad values).
+        ImportSourceError: listing every problem (missing provenance, duplicate ids, empty text, bad values).
     """
     problems = list(problems or [])
     given = {k: v for k, v in provenance.items() if v not in (None, "")}
@@ -133,7 +133,7 @@ def build_set(
                 )
     if problems or standard_set is None:
         count = len(problems)
-        raise ImportError_(f"{count} problem{'s' if count != 1 else ''} found", problems=problems)
+        raise ImportSourceError(f"{count} problem{'s' if count != 1 else ''} found", problems=problems)
     return standard_set
 
 

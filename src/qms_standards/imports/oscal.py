@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import Problem
 from ..files import read_input
 from ..models import StandardSet
-from .common import Draft, ImportError_, build_set
+from .common import Draft, ImportSourceError, build_set
 
 CATALOG_HINT = 'Give an OSCAL catalog in JSON: an object with a "catalog" holding "groups" or "controls".'
 MAX_BYTES = 50 * 1024 * 1024
@@ -27,21 +27,21 @@ def read_catalog(path: Path) -> dict[str, Any]:
     """Parse the catalog JSON.
 
     Raises:
-        ImportError_: missing, not JSON, or not an OSCAL catalog.
+        ImportSourceError: missing, not JSON, or not an OSCAL catalog.
     """
     raw = read_input(path, MAX_BYTES)
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ImportError_("not UTF-8 text", file=path, hint=CATALOG_HINT) from None
+        raise ImportSourceError("not UTF-8 text", file=path, hint=CATALOG_HINT) from None
     except json.JSONDecodeError as exc:
-        raise ImportError_(
+        raise ImportSourceError(
             f"not JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno, hint=CATALOG_HINT
         ) from None
     catalog = data.get("catalog") if isinstance(data, dict) else None
     if not isinstance(catalog, dict):
         found = f"top-level keys: {', '.join(sorted(data))}" if isinstance(data, dict) else "not an object"
-        raise ImportError_(f"not an OSCAL catalog ({found})", file=path, hint=CATALOG_HINT)
+        raise ImportSourceError(f"not an OSCAL catalog ({found})", file=path, hint=CATALOG_HINT)
     return catalog
 
 
@@ -154,7 +154,7 @@ def import_oscal(path: Path, provenance: dict[str, Any]) -> StandardSet:
         provenance: Set-level fields given by the user; each overrides what the catalog records.
 
     Raises:
-        ImportError_: every problem, each located by its JSON path; nothing is returned.
+        ImportSourceError: every problem, each located by its JSON path; nothing is returned.
     """
     catalog = read_catalog(path)
     recorded = catalog_provenance(catalog)

@@ -20,7 +20,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..errors import Problem
 from ..models import StandardSet
-from .common import Draft, ImportError_, build_set, clean_text
+from .common import Draft, ImportSourceError, build_set, clean_text
 
 FIELDS = ("id", "title", "text", "section", "tags", "severity", "url")
 REQUIRED_FIELDS = ("id", "text")
@@ -65,14 +65,14 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int) -> Sheet:
     """Read one sheet of a workbook: its cells' values and number formats and its merged ranges.
 
     Raises:
-        ImportError_: the file is not a workbook, or has no such sheet.
+        ImportSourceError: the file is not a workbook, or has no such sheet.
     """
     from ..export.cells import open_workbook
 
     hint = "Give an .xlsx workbook (save other formats as Excel Workbook or CSV UTF-8 first)."
-    book = open_workbook(path, ImportError_, hint)
+    book = open_workbook(path, ImportSourceError, hint)
     if sheet is not None and sheet not in book.sheetnames:
-        raise ImportError_(
+        raise ImportSourceError(
             f"no sheet named '{sheet}'",
             file=path,
             field="--sheet",
@@ -93,14 +93,14 @@ def read_csv(path: Path, header_row: int) -> Sheet:
     """Read a CSV file (UTF-8, with or without a byte-order mark; comma, semicolon or tab separated).
 
     Raises:
-        ImportError_: the file is missing or not UTF-8 text.
+        ImportSourceError: the file is missing or not UTF-8 text.
     """
     if not path.is_file():
-        raise ImportError_("no such file", file=path, hint="Check the path to the spreadsheet.")
+        raise ImportSourceError("no such file", file=path, hint="Check the path to the spreadsheet.")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportError_(
+        raise ImportSourceError(
             f"not UTF-8 text (byte {exc.start})",
             file=path,
             hint="Save it from your spreadsheet program as 'CSV UTF-8 (comma delimited)'.",
@@ -118,7 +118,7 @@ def resolve_columns(sheet: Sheet, chosen: dict[str, str | None], source: Path) -
     A field not chosen is looked for under a header of its own name (`Id`, `Title`, `Text` ...).
 
     Raises:
-        ImportError_: a chosen column is not a header or letter, or id/text have no column.
+        ImportSourceError: a chosen column is not a header or letter, or id/text have no column.
     """
     headers = [str(v).strip() if v is not None else "" for v in (sheet.rows[0] if sheet.rows else [])]
     by_name = {h.casefold(): i + 1 for i, h in reversed(list(enumerate(headers))) if h}
@@ -155,7 +155,7 @@ def resolve_columns(sheet: Sheet, chosen: dict[str, str | None], source: Path) -
                 )
             )
     if problems:
-        raise ImportError_(f"{len(problems)} problem(s) found", problems=problems)
+        raise ImportSourceError(f"{len(problems)} problem(s) found", problems=problems)
     return columns
 
 
@@ -282,7 +282,7 @@ def import_spreadsheet(
         header_row: 1-based row holding the headers; requirements are the rows below it.
 
     Raises:
-        ImportError_: every problem, each named by sheet, row and column; nothing is returned.
+        ImportSourceError: every problem, each named by sheet, row and column; nothing is returned.
     """
     if path.suffix.lower() == ".csv":
         table = read_csv(path, header_row)
