@@ -124,7 +124,7 @@ def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path, fake_model: 
         result = _consolidate(standards, mappings, out)
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())
-    assert f"another qms run is writing to {out.resolve()} (qms consolidate, process {os.getpid()})" in said
+    assert f"another qms run is writing to {out} (qms consolidate, process {os.getpid()})" in said
     assert "hint: Wait for it to finish" in said
     assert not (out / "framework.yaml").exists() and not (mappings / "ids.lock.yaml").exists()
     assert _consolidate(standards, mappings, out).exit_code == 0  # released: the next run goes ahead

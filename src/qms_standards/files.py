@@ -427,7 +427,9 @@ def run_lock(folders: list[Path], command: str) -> Iterator[None]:
     """
     held: list[tuple[Path, Any]] = []
     try:
-        for folder in sorted({f.resolve() for f in folders}):
+        named = {f.resolve(): f for f in folders}  # one lock per real folder, named as the user gave it
+        for real in sorted(named):
+            folder = named[real]
             ensure_folder(folder)
             held.append((folder / RUN_LOCK, _acquire(folder / RUN_LOCK, folder, command)))
         yield
