@@ -17,11 +17,13 @@ import numpy as np
 from . import __version__
 from .cluster import dedupe
 from .content import draft_content, sources_of, still_drafted
+from .content_edits import apply_words
 from .domains import Named, subject_scores
 from .embedding import Embedder, EmbeddingCache, embed_texts
 from .load import LoadedSet
 from .models import (
     QMS_COMPONENTS,
+    ContentWords,
     Domain,
     Excluded,
     Framework,
@@ -142,6 +144,7 @@ def consolidate(
     related = _related_of(clusters, centres, items, scores, settings)
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
     by_id = {o.id: o for o in overrides.standards}
+    words = {w.id: w for w in mappings.content.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}
     set_of = {s.set.id: s.set for s in sets}
     drafts: list[tuple[Standard, Rated]] = []
@@ -203,7 +206,7 @@ def consolidate(
     standards = tuple(
         sorted(
             (
-                draft.model_copy(update={"risk": rated.risk(weight)})
+                _with_words(draft, words).model_copy(update={"risk": rated.risk(weight)})
                 for (draft, rated), weight in zip(drafts, weights, strict=True)
             ),
             key=lambda s: _id_key(s.id),
@@ -443,11 +446,16 @@ def assign_ids(clusters: list[list[str]], lock: IdsLock) -> tuple[list[str], Ids
     return final, IdsLock(prefix=lock.prefix, standards=entries, retired=tuple(retired))
 
 
+def _with_words(standard: Standard, words: dict[str, ContentWords]) -> Standard:
+    """People's words from mappings/content.yaml in place of the drafts they replace."""
+    return apply_words(standard, words[standard.id]) if standard.id in words else standard
+
+
 def _input_hash(sets: Sequence[LoadedSet], mappings: Mappings, settings: Settings) -> str:
     digest = hashlib.sha256()
     for s in sets:
         digest.update(s.sha256.encode())
-    for part in (mappings.domains, mappings.overrides, settings):
+    for part in (mappings.domains, mappings.overrides, settings, mappings.content):
         digest.update(repr(part).encode())
     return "sha-" + digest.hexdigest()[:12]
 

@@ -7,9 +7,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .content_edits import CONTENT_FILE, check_content
 from .errors import DuplicateIdError, FrameworkError, MappingError, Problem, QmsError, StandardSetError
 from .files import read_input
 from .models import (
+    ContentFile,
     DomainsFile,
     Framework,
     IdsLock,
@@ -26,7 +28,7 @@ from .yamlsource import MAX_FILE_BYTES, Document, M, read_yaml, validate_documen
 DOMAINS_FILE = "domains.yaml"
 OVERRIDES_FILE = "overrides.yaml"
 LOCK_FILE = "ids.lock.yaml"
-MAPPING_FILES = (DOMAINS_FILE, OVERRIDES_FILE, LOCK_FILE, SERVICES_FILE)
+MAPPING_FILES = (DOMAINS_FILE, OVERRIDES_FILE, LOCK_FILE, SERVICES_FILE, CONTENT_FILE)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
     domains_doc = read_yaml(domains_path, problems)
     domains = validate_document(domains_doc, DomainsFile, problems) if domains_doc else None
     overrides, overrides_doc = _optional(folder / OVERRIDES_FILE, Overrides, problems)
+    content, content_doc = _optional(folder / CONTENT_FILE, ContentFile, problems)
     lock, lock_doc = _optional(folder / LOCK_FILE, IdsLock, problems)
     if lock is not None:
         lock = check_lock(folder / LOCK_FILE, lock, lock_doc, problems)
@@ -200,13 +203,15 @@ def _load_mappings(folder: Path, known_refs: set[str] | None, problems: list[Pro
         read_services(folder / SERVICES_FILE, problems)
     if domains is not None:
         _check_unique([d.id for d in domains.domains], domains_doc, ("domains",), "id", problems)
-    if domains is None or overrides is None or lock is None:
+    if domains is None or overrides is None or lock is None or content is None:
         return None
+    if content_doc is not None:
+        check_content(content_doc, content, known_refs, lock, overrides, problems)
     if overrides_doc is not None:
         domain_ids = {d.id for d in domains.domains}
         lock_ids = {e.id for e in lock.standards}
         _check_overrides(overrides_doc, overrides, known_refs, domain_ids, lock_ids, problems)
-    return Mappings(domains=domains.domains, overrides=overrides, lock=lock)
+    return Mappings(domains=domains.domains, overrides=overrides, lock=lock, content=content)
 
 
 def _optional(path: Path, cls: type[M], problems: list[Problem]) -> tuple[M | None, Document | None]:

@@ -213,6 +213,34 @@ class Overrides(Model):
     standards: tuple[StandardOverride, ...] = ()
 
 
+class GoodLooksLikeWords(Model):
+    """People's own lines of what good looks like; a part left out stays as drafted."""
+
+    outputs: tuple[Text, ...] | None = None
+    behaviours: tuple[Text, ...] | None = None
+    outcomes: tuple[Text, ...] | None = None
+
+
+class ContentWords(Decision):
+    """A quality team's words for one standard, by its stable id; each field given replaces the draft."""
+
+    id: str
+    title: ShortText | None = None
+    statement: Text | None = None
+    good_looks_like: GoodLooksLikeWords | None = None
+    evidence: tuple[Text, ...] | None = None
+    members: tuple[str, ...] | None = Field(
+        default=None,
+        description="The refs the standard held when these words were agreed: a run reports any change.",
+    )
+
+
+class ContentFile(Model):
+    """`mappings/content.yaml`: people's titles, statements and what good looks like, kept as written."""
+
+    standards: tuple[ContentWords, ...] = ()
+
+
 class LockEntry(Model):
     """One standard id and the source refs it held when last written."""
 
@@ -275,6 +303,7 @@ class Mappings(Model):
     domains: tuple[Domain, ...]
     overrides: Overrides = Overrides()
     lock: IdsLock = IdsLock()
+    content: ContentFile = ContentFile()
 
 
 # --- Settings ------------------------------------------------------------------------------------

@@ -137,10 +137,15 @@ def _consolidate(
             ),
             highlight=False,
         )
+    from rich.markup import escape as escape_markup
+
+    from ..content_edits import content_notes
     from ..domains import domain_conflicts
 
     for conflict in domain_conflicts(result.framework):
-        err_console.print(f"note: {conflict.message(result.framework)}", highlight=False)
+        err_console.print(f"note: {escape_markup(conflict.message(result.framework))}", highlight=False)
+    for note in content_notes(result.framework, catalogue.mappings.content):
+        err_console.print(f"note: {escape_markup(note.message)}", highlight=False)
     if carry is not None:
         from .export import print_carry
 
