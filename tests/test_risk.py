@@ -149,3 +149,12 @@ def test_shipped_standards_rate_harm_first(tmp_path: Path) -> None:
         assert risk.severity_basis in ("hints", "topic", "default")
         assert risk.likelihood_basis == "prior"
         assert risk.reason and f"severity {risk.severity}" in risk.reason
+
+
+def test_a_duty_to_display_ratings_is_at_most_minor_on_its_own() -> None:
+    alone = [_m("cqc:reg-20a", "Requirement as to display of performance assessments", 4, 0.9)]
+    rated = rate_standard(alone, centre="cqc:reg-20a")
+    assert (rated.severity, rated.severity_basis) == (2, "topic")
+    assert rated.reason.startswith("severity 2: at most 2 for display of ratings, whose breach harms nobody")
+    beside_harm = [*alone, _m("cqc:reg-12", "Safe care and treatment", 5, 0.9)]
+    assert rate_standard(beside_harm, centre="cqc:reg-12").severity == 5

@@ -42,6 +42,7 @@ class Topic:
     pattern: str  # matched, case-insensitive, against member titles
     severity: int  # floor: the standard's severity is at least this when it is about the subject
     likelihood: int  # prior until returns exist
+    cap: bool = False  # the severity is at most `severity` instead: a duty whose breach harms nobody directly
 
 
 # Severity floors are the sources' own: the regulations whose breach CQC can prosecute without a warning
@@ -58,6 +59,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("premises and equipment", r"\bpremises\b", 5, 2),
     Topic("staffing", r"\bstaffing\b", 4, 3),
     Topic("good governance", r"\bgood governance\b|^governance\b", 3, 3),
+    Topic("display of ratings", r"\bdisplay of performance|\bdisplay\b.*\bratings?\b", 2, 2, cap=True),
 )
 
 
@@ -148,12 +150,18 @@ def rate_standard(
     """
     topics = topics_of(members, centre)
     hinted = severity_from_hints(members)
-    floor = max(topics, key=lambda t: t.severity, default=None)
+    floor = max((t for t in topics if not t.cap), key=lambda t: t.severity, default=None)
+    cap = min((t for t in topics if t.cap), key=lambda t: t.severity, default=None)
     parts: list[str] = []
     severity_basis: SeverityBasis
     if severity_override:
         severity, severity_basis = severity_override, "override"
         parts.append(f"severity {severity}: set in overrides")
+    elif cap is not None and floor is None and cap.severity < (hinted[0] if hinted else DEFAULT_SEVERITY):
+        severity, severity_basis = cap.severity, "topic"
+        parts.append(
+            f"severity {severity}: at most {severity} for {cap.name}, whose breach harms nobody directly"
+        )
     elif floor is not None and floor.severity > (hinted[0] if hinted else 0):
         severity, severity_basis = floor.severity, "topic"
         parts.append(f"severity {severity}: subject {floor.name}")
