@@ -17,7 +17,7 @@ from .errors import OutputError, Problem, TrackerError, raise_if
 from .export import layout as L
 from .export.cells import HINT_EXPORT, SheetReader, open_workbook, read_meta
 from .export.layout import Entry
-from .export.style import sheet_title
+from .export.style import legacy_sheet_title, sheet_title
 from .files import refuse_folder
 from .models import Framework, Model, Standard, make_ref
 from .workbook import last_filled_row
@@ -236,6 +236,8 @@ def _additions(book: Any, domains: Mapping[str, str], tracker_width: int) -> tup
     }
     taken = set(ours)
     ours |= {sheet_title(f"{domain_id} {name}", taken) for domain_id, name in domains.items()}
+    # A tracker exported before domain sheet names were cut at a word has them cut at 31 characters.
+    ours |= {legacy_sheet_title(f"{domain_id} {name}") for domain_id, name in domains.items()}
     found = [f"sheet '{name}'" for name in book.sheetnames if name not in ours]
     widths = {L.TRACKER_SHEET: tracker_width, L.ORPHANED_SHEET: len(L.ORPHAN_COLUMNS)}
     for name in book.sheetnames:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import QmsError
@@ -20,7 +21,8 @@ from .sets import DEFAULT_FRAMEWORK_DIR, DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
     from ..framework import Consolidation
-    from ..models import Settings
+    from ..models import Framework, Settings
+    from ..preview import Preview
     from ..tracker import Carry, FilledTracker
 
 LOCK_HEADER = (
@@ -66,10 +68,18 @@ def consolidate(
         bool, typer.Option("--exports/--no-exports", help="Also write framework.md and tracker.xlsx.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show what would change (standards merged, split, retired, renamed; tracker rows "
+            "orphaned) and write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Consolidate the standard sets into one risk-weighted framework with stable ids.
 
-    Example: qms consolidate
+    Example: qms consolidate --dry-run
     """
     if threshold is not None and target is not None:
         raise QmsError(
@@ -78,6 +88,9 @@ def consolidate(
             hint="Give a similarity threshold (0-1) or a number of standards, not both.",
         )
     settings = engine_settings({"threshold": ("--threshold", threshold), "target": ("--target", target)})
+    if dry_run:  # reads only: no lock, which would create the folders it guards
+        _consolidate(standards, mappings, out, settings, name, version, exports, quiet, target, dry_run)
+        return
     with run_lock([out, mappings], "qms consolidate"):
         _consolidate(standards, mappings, out, settings, name, version, exports, quiet, target)
 
@@ -92,6 +105,7 @@ def _consolidate(
     exports: bool,
     quiet: bool,
     target: int | None,
+    dry_run: bool = False,
 ) -> None:
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..framework import consolidate as run
@@ -123,8 +137,17 @@ def _consolidate(
         # the set is written only if the tracker is still as read (else someone saved it meanwhile).
         stamp = file_stamp(tracker_path) if exports else None
         previous = read_tracker(tracker_path) if stamp is not None else None
-        outputs, carry = _render_files(result, out, mappings, previous, exports, report)
+        preview = preview_against(out / "framework.yaml", result.framework, previous, strict=dry_run)
+        if not dry_run:
+            outputs, carry = _render_files(result, out, mappings, previous, exports, report)
+    if dry_run:
+        _print_dry_run(preview, out, result)
+        return
     write_set(outputs, unchanged={tracker_path: stamp} if exports else {})
+    if preview is not None:
+        from .preview import warn_filled
+
+        warn_filled(preview)
     _render_summary(result, list(outputs))
     reached = len(result.framework.standards)
     if target is not None and reached != target:
@@ -228,3 +251,39 @@ def _embedded_note(embedded: int) -> str:
         f"Embedded {embedded} text(s) not in the cache (each requirement's text and its title, "
         "and the domain descriptions; repeated wording is embedded once)."
     )
+
+
+def preview_against(
+    path: Path, proposed: Framework, tracker: FilledTracker | None, *, strict: bool
+) -> Preview | None:
+    """What writing `proposed` over the framework at `path` would change; None when there is none yet.
+
+    A framework there that cannot be read stops a dry run (strict), whose point is the comparison; a
+    real run replaces it anyway, so it only loses the warnings.
+    """
+    from ..load import load_framework
+    from ..preview import preview_run
+
+    if not path.exists():
+        return None
+    try:
+        return preview_run(load_framework(path), proposed, tracker)
+    except QmsError:
+        if strict:
+            raise
+        return None
+
+
+def _print_dry_run(preview: Preview | None, out: Path, result: Consolidation) -> None:
+    from .preview import print_preview
+
+    current = out / "framework.yaml"
+    if preview is None:
+        console.print(
+            f"No framework at {escape(str(current))} yet: a run would write one with "
+            f"{len(result.framework.standards)} standards.",
+            highlight=False,
+        )
+    else:
+        print_preview(preview, str(current))
+    console.print("Nothing written (--dry-run).", highlight=False)

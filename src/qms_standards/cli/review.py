@@ -88,10 +88,18 @@ def review(
         str | None, typer.Option(help="Date recorded with applied decisions (default: today).")
     ] = None,
     quiet: QuietOption = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="With --apply: show what the decisions would change in the framework (standards merged, "
+            "split, retired, renamed; tracker rows orphaned) and write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """List the pairs worth a person's decision, most uncertain first; or --apply a filled workbook.
 
-    Example: qms review -o review.xlsx
+    Example: qms review -o review.xlsx, then: qms review --apply review.xlsx --dry-run
     """
     if apply is not None:
         given = [
@@ -110,8 +118,14 @@ def review(
                 field="--apply",
                 hint="Apply a workbook in one run; list new rows in another.",
             )
-        _apply(apply, standards, mappings, by, date or Date.today().isoformat())
+        _apply(apply, standards, mappings, by, date or Date.today().isoformat(), dry_run, quiet)
         return
+    if dry_run:
+        raise QmsError(
+            "--dry-run goes with --apply",
+            field="--dry-run",
+            hint="Preview a filled workbook's effect: qms review --apply review.xlsx --dry-run",
+        )
     if by is not None or date is not None:
         raise QmsError(
             "--by and --date go with --apply",
@@ -170,12 +184,25 @@ def _render_rows(rows: list[ReviewRow], titles: dict[str, str]) -> None:
     console.print(table)
 
 
-def _apply(workbook: Path, standards: Path, mappings: Path, by: str | None, today: str) -> None:
+def _apply(
+    workbook: Path,
+    standards: Path,
+    mappings: Path,
+    by: str | None,
+    today: str,
+    dry_run: bool = False,
+    quiet: bool = False,
+) -> None:
     from ..overrides_edit import apply_review
 
     refs = load_catalogue([standards], None).refs()
     result = apply_review(workbook, mappings, refs, by=by, date=today)
     path = mappings / OVERRIDES_FILE
+    if dry_run:
+        _render_applied(result)
+        _preview_decisions(result.text, standards, mappings, quiet)
+        console.print(f"Nothing written (--dry-run): {path} unchanged.", highlight=False, soft_wrap=True)
+        return
     if result.text is not None:
         write_atomic(path, result.text)
     _render_applied(result)
@@ -282,3 +309,27 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, f
             *(f"{x:.3f}" for x in (n.score, n.meaning, n.title_meaning, n.subject, n.title_ratio, n.local)),
         )
     return table
+
+
+def _preview_decisions(text: str | None, standards: Path, mappings: Path, quiet: bool) -> None:
+    """Consolidate with and without the decisions' overrides.yaml, and print what would change."""
+    import shutil
+    import tempfile
+
+    from ..preview import preview_run
+    from ..tracker import read_tracker
+    from .preview import print_preview
+    from .sets import DEFAULT_FRAMEWORK_DIR
+
+    if text is None:
+        console.print("No decision would change overrides.yaml, so the framework would not change.")
+        return
+    _, before = _consolidate(standards, mappings, None, quiet)
+    with tempfile.TemporaryDirectory(prefix="qms-review-") as folder:
+        trial = Path(folder) / "mappings"
+        shutil.copytree(mappings, trial)
+        (trial / OVERRIDES_FILE).write_text(text, encoding="utf-8")  # a scratch copy, never the user's
+        _, after = _consolidate(standards, trial, None, quiet)
+    tracker_path = DEFAULT_FRAMEWORK_DIR / "tracker.xlsx"
+    tracker = read_tracker(tracker_path) if tracker_path.exists() else None
+    print_preview(preview_run(before.framework, after.framework, tracker), "the framework without them")

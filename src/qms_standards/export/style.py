@@ -149,6 +149,11 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def legacy_sheet_title(name: str) -> str:
+    """The sheet name trackers written before names were cut at a word gave a domain (31 characters)."""
+    return ("".join("-" if ch in "[]:*?/\\" else ch for ch in name).strip("' ") or "Sheet")[:31]
+
+
 def _cut_at_word(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters at a word boundary, without a dangling comma or 'and'."""
     if len(text) <= limit:

@@ -1,0 +1,121 @@
+"""What a run would change: standards merged, split, retired, renamed or new; filled rows orphaned.
+
+`qms diff` lists every change item by item for an auditor; this module groups the same differences by
+standard, so `qms consolidate --dry-run` and `qms review --apply --dry-run` can show the effect of a run
+before it is applied, and a real run can say plainly when it retires or merges a standard that people have
+filled tracker rows for. Pure: frameworks (and a filled tracker) in, a `Preview` out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .models import Framework
+from .tracker import Carry, FilledTracker, carry_entries, resolve_services
+
+
+@dataclass(frozen=True)
+class StandardChange:
+    """One standard-level change between the current framework and the one a run would write."""
+
+    kind: str  # merged | split | retired | renamed | new
+    standard: str  # the standard id concerned (the surviving one for a merge)
+    title: str
+    detail: str
+    filled_rows: int = 0  # filled tracker rows of the standard(s) concerned, when a tracker was given
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Everything a run would change, standard by standard, and what happens to filled tracker rows."""
+
+    changes: tuple[StandardChange, ...] = ()
+    orphaned: tuple[tuple[str, str, str], ...] = ()  # (standard id, service, why) of filled rows
+    moved: tuple[tuple[str, str, str], ...] = ()  # (old id, new id, service) of filled rows
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the run would change no standard and no filled row."""
+        return not (self.changes or self.orphaned or self.moved)
+
+    def touching_filled_rows(self) -> tuple[StandardChange, ...]:
+        """Retired or merged standards that hold filled tracker rows: what a real run must say plainly."""
+        return tuple(c for c in self.changes if c.kind in ("retired", "merged") and c.filled_rows)
+
+
+KINDS = ("merged", "split", "retired", "renamed", "new")
+
+
+def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker | None = None) -> Preview:
+    """Group the differences between `current` and `proposed` by standard (pure).
+
+    - merged: two or more current standards have most of their requirements in one proposed standard;
+    - split: a current standard's requirements would be spread over more than one standard;
+    - retired: a current standard id is not in the proposed framework (where its requirements go is said);
+    - renamed: same id, another title;
+    - new: a proposed standard id that is not in the current framework.
+    """
+    old = {s.id: s for s in current.standards}
+    new = {s.id: s for s in proposed.standards}
+    home = {link.ref: s.id for s in proposed.standards for link in s.sources}
+    filled = Counter(e.standard_id for e in tracker.filled_entries()) if tracker is not None else Counter()
+    changes: list[StandardChange] = []
+    main: dict[str, str] = {}
+    for sid, standard in old.items():
+        places = Counter(home[link.ref] for link in standard.sources if link.ref in home)
+        if places:
+            main[sid] = min(places, key=lambda k: (-places[k], k))
+        if len(places) > 1:
+            parts = ", ".join(
+                f"{n} to {k}" for k, n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
+            changes.append(
+                StandardChange(
+                    "split", sid, standard.title, f"its requirements would go {parts}", filled[sid]
+                )
+            )
+        if sid not in new:
+            where = (
+                f"its requirements would go to {', '.join(sorted(places))}" if places else "nothing remains"
+            )
+            changes.append(StandardChange("retired", sid, standard.title, where, filled[sid]))
+        elif new[sid].title != standard.title:
+            changes.append(
+                StandardChange("renamed", sid, new[sid].title, f"was '{standard.title}'", filled[sid])
+            )
+    merged_into: dict[str, list[str]] = {}
+    for sid, target in main.items():
+        merged_into.setdefault(target, []).append(sid)
+    for target, sources in sorted(merged_into.items()):
+        if len(sources) > 1:
+            names = " and ".join(f"{s} '{old[s].title}'" for s in sorted(sources))
+            rows = sum(filled[s] for s in sources if s != target)
+            changes.append(
+                StandardChange("merged", target, new[target].title, f"{names} would become one", rows)
+            )
+    changes += [
+        StandardChange("new", sid, s.title, f"{len(s.sources)} requirement(s)")
+        for sid, s in new.items()
+        if sid not in old
+    ]
+    changes.sort(key=lambda c: (KINDS.index(c.kind), _natural(c.standard)))
+    carry = _carry(proposed, tracker)
+    return Preview(
+        changes=tuple(changes),
+        orphaned=tuple((e.standard_id, e.service, why) for e, why in carry.orphaned) if carry else (),
+        moved=tuple((old_id, e.standard_id, e.service) for old_id, e in carry.moved) if carry else (),
+        counts={kind: sum(1 for c in changes if c.kind == kind) for kind in KINDS},
+    )
+
+
+def _carry(proposed: Framework, tracker: FilledTracker | None) -> Carry | None:
+    if tracker is None:
+        return None
+    return carry_entries(proposed, tracker, resolve_services(None, tracker))
+
+
+def _natural(text: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return (int(digits) if digits else 0, text)
