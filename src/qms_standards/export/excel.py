@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..files import canonical_xlsx
 from ..models import Framework, Standard
-from ..tracker import Carry, FilledTracker, carry_entries, resolve_services
+from ..tracker import Carry, FilledTracker, carry_entries, refuse_additions, resolve_services
 from . import layout as L
 from .content_cells import statement_cell
 from .crosswalk import domains_with_standards, source_summary
@@ -46,6 +46,8 @@ def render_tracker(
     Returns:
         The xlsx bytes, byte-identical for identical inputs (`files.canonical_xlsx`).
     """
+    if carried is not None:
+        refuse_additions(carried)  # people's own sheets, columns and comments are not dropped silently
     wanted = resolve_services(services, carried)
     carry = carry_entries(framework, carried, wanted) if carried is not None else Carry((), ())
     book = Workbook()
