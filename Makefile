@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint golden bench smoke clean
+.PHONY: help install demo test test-fast lint golden bench bench-stability smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 
 bench: $(STAMP) ## Print benchmark figures (also written to bench/results.json)
 	$(BIN)/python bench/run.py
+
+bench-stability: $(STAMP) ## Reword each shipped requirement in turn; how many standards move (minutes)
+	$(BIN)/python bench/stability.py --json bench/stability.json
 
 golden: $(STAMP) ## Regenerate golden files (review with git diff)
 	$(BIN)/pytest -q --regen-golden
