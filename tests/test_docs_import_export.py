@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from conftest import DATA, ROOT, STANDARDS
+from conftest import DATA, MAPPINGS, ROOT, STANDARDS, FakeEmbedder
 from qms_standards.cli import app
 
 DOC = (ROOT / "docs" / "import-export.md").read_text(encoding="utf-8")
@@ -48,7 +48,7 @@ def _policies_xlsx(path: Path) -> None:
 
 def test_every_example_prints_what_the_page_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     examples = _examples()
-    assert len(examples) == 7
+    assert len(examples) == 8
     for name in ("ncsc-caf-3.2-excerpt.yaml", "oscal-catalog-small.json"):
         shutil.copy(DATA / "imports" / name, tmp_path / name)
     csv = re.search(r"`local-policies.csv`:\n\n```\n(.*?)```", DOC, flags=re.S)
@@ -59,6 +59,13 @@ def test_every_example_prints_what_the_page_shows(tmp_path: Path, monkeypatch: p
     (tmp_path / "tests" / "data").mkdir(parents=True)
     shutil.copy(DATA / "framework-small.yaml", tmp_path / "tests" / "data" / "framework-small.yaml")
     monkeypatch.chdir(tmp_path)
+    # `out/framework.yaml` for the --sources-dir example: the shipped sets consolidated (fake embedder; the
+    # page shows only the lines that do not depend on the engine).
+    monkeypatch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
+    (tmp_path / "mappings").mkdir()
+    shutil.copy(MAPPINGS / "domains.yaml", tmp_path / "mappings" / "domains.yaml")
+    consolidate = ["consolidate", "-s", str(STANDARDS), "-m", "mappings", "-o", "out", "-q", "--no-exports"]
+    assert runner.invoke(app, consolidate, catch_exceptions=False).exit_code == 0
     for command, shown in examples:
         result = runner.invoke(app, shlex.split(command)[1:], env={"COLUMNS": "200"}, catch_exceptions=False)
         printed = result.output.splitlines()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from conftest import DATA, STANDARDS, check_golden
+from conftest import DATA, MAPPINGS, STANDARDS, FakeEmbedder, check_golden
 from qms_standards.cli import app
 from qms_standards.errors import QmsError
 from qms_standards.export.ciso_assistant import (
@@ -145,39 +147,79 @@ def test_the_library_re_imports_as_the_same_requirements(framework: Framework, t
     ]
 
 
-def test_source_set_libraries_pass_the_rules_and_re_import_as_the_set(tmp_path: Path) -> None:
-    out = tmp_path / "sources"
-    args = ["export", "ciso-assistant", str(DATA / "framework-small.yaml"), "-o", str(tmp_path / "lib.yaml")]
-    result = runner.invoke(
-        app, [*args, "--sources-dir", str(out), "-s", str(STANDARDS)], catch_exceptions=False
-    )
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A framework consolidated from the shipped sets (fake embedder): its refs are the sets' own."""
+    root = tmp_path_factory.mktemp("shipped")
+    mappings = root / "mappings"
+    mappings.mkdir()
+    shutil.copy(MAPPINGS / "domains.yaml", mappings / "domains.yaml")
+    args = ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o", str(root / "out"), "-q"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QMS_CACHE_DIR", str(root / "cache"))
+        patch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
+        result = runner.invoke(app, [*args, "--no-exports"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "cqc-saf-2024.yaml",
-        "iso-7101-2023.yaml",
-        "iso-9001-2015.yaml",
-    ]
+    return root / "out" / "framework.yaml"
+
+
+def _export(framework: Path, tmp_path: Path, standards: Path = STANDARDS) -> tuple[Path, Path, Any]:
+    lib, sources = tmp_path / "lib.yaml", tmp_path / "sources"
+    args = ["export", "ciso-assistant", str(framework), "-o", str(lib), "--sources-dir", str(sources)]
+    return lib, sources, runner.invoke(app, [*args, "-s", str(standards)])
+
+
+def test_the_shipped_sets_export_as_libraries_that_pass_the_rules(shipped: Path, tmp_path: Path) -> None:
+    lib, sources, result = _export(shipped, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert check_library(yaml.safe_load(lib.read_text())) == []
+    for path in sorted(sources.iterdir()):
+        assert check_library(yaml.safe_load(path.read_text())) == [], path.name
+    mapping_sets = yaml.safe_load(lib.read_text())["objects"]["requirement_mapping_sets"]
+    mapped = {m["source_requirement_urn"] for s in mapping_sets for m in s["requirement_mappings"]}
+    libraries = [yaml.safe_load(p.read_text())["objects"]["frameworks"][0] for p in sources.iterdir()]
+    nodes = {n["urn"] for f in libraries for n in f["requirement_nodes"] if n["assessable"]}
+    assert mapped == nodes  # every source requirement is mapped, to a node its own library defines
+
+
+def test_source_set_libraries_re_import_as_the_set(shipped: Path, tmp_path: Path) -> None:
+    _, sources, result = _export(shipped, tmp_path)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in sources.iterdir())
+    assert names == sorted(f"{loaded.set.id}.yaml" for loaded in load_standard_sets([STANDARDS]))
     for loaded in load_standard_sets([STANDARDS]):
-        if loaded.set.id not in ("cqc-saf-2024", "iso-9001-2015"):
-            continue
         text = render_set_library(loaded.set)
-        assert check_library(yaml.safe_load(text)) == []
-        assert (out / f"{loaded.set.id}.yaml").read_text() == text
-        again = import_ciso_assistant(out / f"{loaded.set.id}.yaml", {})
+        assert (sources / f"{loaded.set.id}.yaml").read_text() == text
+        again = import_ciso_assistant(sources / f"{loaded.set.id}.yaml", {})
         assert [(r.id, r.title, r.text, r.section) for r in again.requirements] == [
             (r.id, r.title, r.text, r.section) for r in loaded.set.requirements
         ]
 
 
-def test_a_missing_source_set_is_named(tmp_path: Path) -> None:
-    empty = tmp_path / "standards"
-    empty.mkdir()
-    (empty / "iso-9001-2015.yaml").write_bytes((STANDARDS / "iso-9001-2015.yaml").read_bytes())
-    args = ["export", "ciso-assistant", str(DATA / "framework-small.yaml"), "-o", str(tmp_path / "lib.yaml")]
-    result = runner.invoke(app, [*args, "--sources-dir", str(tmp_path / "s"), "-s", str(empty)])
+def test_a_missing_source_set_is_named(shipped: Path, tmp_path: Path) -> None:
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    shutil.copy(STANDARDS / "iso-9001-2015.yaml", standards / "iso-9001-2015.yaml")
+    lib, _, result = _export(shipped, tmp_path, standards)
     assert result.exit_code == 2
-    assert f"source set(s) not found in {empty}: cqc-saf-2024, iso-7101-2023" in result.output
-    assert not (tmp_path / "lib.yaml").exists()
+    missing = "cqc-fundamental-standards-2014, cqc-saf-2024, iso-31000-2018, iso-7101-2023, nhs-impact-2023"
+    assert f"source set(s) not found in {standards}: {missing}" in result.output.replace("\n", "")
+    assert not lib.exists()
+
+
+def test_a_set_edited_since_consolidating_is_refused_before_anything_is_written(
+    shipped: Path, tmp_path: Path
+) -> None:
+    standards = tmp_path / "standards"
+    shutil.copytree(STANDARDS, standards)
+    path = standards / "cqc-saf-2024.yaml"
+    path.write_text(path.read_text().replace("id: safe/learning-culture", "id: safe/learning-culture-2"))
+    lib, sources, result = _export(shipped, tmp_path, standards)
+    assert result.exit_code == 2
+    output = result.output.replace("\n", "")
+    assert f"the framework maps 1 requirement(s) that {standards} no longer holds" in output
+    assert "cqc-saf-2024:safe/learning-culture" in output and "rerun `qms consolidate`" in output
+    assert not lib.exists() and not sources.exists()
 
 
 def test_ids_that_would_share_a_urn_are_refused(framework: Framework) -> None:
@@ -190,39 +232,3 @@ def test_ids_that_would_share_a_urn_are_refused(framework: Framework) -> None:
     assert str(
         caught.value
     ) == f"id: '{first.id}' and '{twin.id}' in the framework would share the urn leaf " + (f"'{twin.id}'")
-
-
-def test_the_shipped_sets_export_as_libraries_that_pass_the_rules(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import shutil
-
-    from conftest import MAPPINGS, FakeEmbedder
-
-    monkeypatch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
-    mappings = tmp_path / "mappings"
-    mappings.mkdir()
-    shutil.copy(MAPPINGS / "domains.yaml", mappings / "domains.yaml")
-    args = ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o", str(tmp_path / "out"), "-q"]
-    assert runner.invoke(app, [*args, "--no-exports"], catch_exceptions=False).exit_code == 0
-    lib, sources = tmp_path / "lib.yaml", tmp_path / "sources"
-    args = ["export", "ciso-assistant", str(tmp_path / "out" / "framework.yaml"), "-o", str(lib)]
-    result = runner.invoke(
-        app, [*args, "--sources-dir", str(sources), "-s", str(STANDARDS)], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    assert check_library(yaml.safe_load(lib.read_text())) == []
-    for path in sorted(sources.iterdir()):
-        assert check_library(yaml.safe_load(path.read_text())) == [], path.name
-    mapped = {
-        m["source_requirement_urn"]
-        for s in yaml.safe_load(lib.read_text())["objects"]["requirement_mapping_sets"]
-        for m in s["requirement_mappings"]
-    }
-    nodes = {
-        n["urn"]
-        for p in sources.iterdir()
-        for n in yaml.safe_load(p.read_text())["objects"]["frameworks"][0]["requirement_nodes"]
-        if n["assessable"]
-    }
-    assert mapped == nodes  # every source requirement is mapped, to a node its own library defines

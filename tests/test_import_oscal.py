@@ -84,3 +84,11 @@ def test_not_json_and_not_a_catalog_are_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "oscal", str(profile)])
     assert result.exit_code == 2
     assert "not an OSCAL catalog (top-level keys: profile)" in result.output
+
+
+def test_the_yaml_form_of_a_catalog_reads_the_same(tmp_path: Path) -> None:
+    import yaml
+
+    as_yaml = tmp_path / "catalog.yaml"
+    as_yaml.write_text(yaml.safe_dump(json.loads(CATALOG.read_text())), encoding="utf-8")
+    assert import_oscal(as_yaml, PROV).requirements == import_oscal(CATALOG, PROV).requirements

@@ -43,7 +43,7 @@ def export_ciso_assistant(
 
     Example: qms export ciso-assistant framework/framework.yaml -o qms-library.yaml --sources-dir libs
     """
-    from ..export.ciso_assistant import build_library, render_set_library
+    from ..export.ciso_assistant import build_library, missing_sources, render_set_library
 
     loaded = load_framework(framework)
     library = build_library(loaded, ref_id)
@@ -58,6 +58,14 @@ def export_ciso_assistant(
                 f"source set(s) not found in {standards}: {', '.join(missing)}",
                 field="--standards",
                 hint="Give the folder the framework was consolidated from (-s).",
+            )
+        gone = missing_sources(loaded, sets)
+        if gone:
+            shown = ", ".join(gone[:5]) + (f", ... (+{len(gone) - 5})" if len(gone) > 5 else "")
+            raise QmsError(
+                f"the framework maps {len(gone)} requirement(s) that {standards} no longer holds: {shown}",
+                field="--standards",
+                hint="The sets changed since the framework was built: rerun `qms consolidate`, then export.",
             )
         ensure_folder(sources_dir)
     write_atomic(output, text)

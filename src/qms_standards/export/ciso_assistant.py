@@ -255,6 +255,19 @@ def render_set_library(standard_set: StandardSet, version: int = 1) -> str:
     return dump_yaml(data)
 
 
+def missing_sources(framework: Framework, sets: list[StandardSet]) -> list[str]:
+    """Refs the framework links to that the given sets no longer hold (a set edited since consolidating).
+
+    A mapping onto such a ref would name a node its source library does not define, and CISO Assistant
+    would refuse the library.
+    """
+    held = {standard_set.ref(r) for standard_set in sets for r in standard_set.requirements}
+    ids = {standard_set.id for standard_set in sets}
+    refs = {link.ref for s in framework.standards for link in s.sources}
+    refs |= {link.ref for s in framework.standards for link in s.related}
+    return sorted(r for r in refs if split_ref(r)[0] in ids and r not in held)
+
+
 def check_library(data: Any) -> list[str]:
     """What CISO Assistant's library loader would reject, as `path: problem` lines (empty when none).
 

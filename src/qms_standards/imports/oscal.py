@@ -16,9 +16,12 @@ from typing import Any
 from ..errors import Problem
 from ..files import read_input
 from ..models import StandardSet
+from ..yamlsource import read_yaml
 from .common import Draft, ImportSourceError, build_set
 
-CATALOG_HINT = 'Give an OSCAL catalog in JSON: an object with a "catalog" holding "groups" or "controls".'
+CATALOG_HINT = (
+    'Give an OSCAL catalog (JSON or YAML): an object with a "catalog" holding "groups" or "controls".'
+)
 MAX_BYTES = 50 * 1024 * 1024
 _INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
 
@@ -29,15 +32,22 @@ def read_catalog(path: Path) -> dict[str, Any]:
     Raises:
         ImportSourceError: missing, not JSON, or not an OSCAL catalog.
     """
-    raw = read_input(path, MAX_BYTES)
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ImportSourceError("not UTF-8 text", file=path, hint=CATALOG_HINT) from None
-    except json.JSONDecodeError as exc:
-        raise ImportSourceError(
-            f"not JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno, hint=CATALOG_HINT
-        ) from None
+    if path.suffix.lower() in (".yaml", ".yml"):  # OSCAL's YAML form: same model, read with line numbers
+        problems: list[Problem] = []
+        doc = read_yaml(path, problems)
+        if doc is None:
+            raise ImportSourceError(f"{len(problems)} problem(s) found", problems=problems)
+        data = doc.data
+    else:
+        raw = read_input(path, MAX_BYTES)
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise ImportSourceError("not UTF-8 text", file=path, hint=CATALOG_HINT) from None
+        except json.JSONDecodeError as exc:
+            raise ImportSourceError(
+                f"not JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno, hint=CATALOG_HINT
+            ) from None
     catalog = data.get("catalog") if isinstance(data, dict) else None
     if not isinstance(catalog, dict):
         found = f"top-level keys: {', '.join(sorted(data))}" if isinstance(data, dict) else "not an object"
