@@ -143,7 +143,7 @@ def export_per_service(
         write_atomic(workbook.path, workbook.data)
     table = Table(title=f"{len(workbooks)} service trackers in {escape(str(folder))}")
     for column in ("service", "directorate", "file", "carried"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "file")
     for w in workbooks:
         filled = len(w.carried.filled_entries()) if w.carried is not None else 0
         carried = f"{filled} filled entries" if w.carried is not None else "new"

@@ -78,7 +78,9 @@ def collect(
     missing = returns.missing()
     if missing:
         console.print(
-            f"not returned ({len(missing)}): {escape(', '.join(missing))}", highlight=False, soft_wrap=True
+            f"no return collected ({len(missing)}): {escape(', '.join(missing))}",
+            highlight=False,
+            soft_wrap=True,
         )
     if result.problems:
         console.print(
