@@ -100,7 +100,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Document | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = len(re.split(rb"\r\n|\r|\n", raw[: exc.start]))  # CR alone ends a line too (old Mac files)
         problems.append(
             Problem(
                 f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
