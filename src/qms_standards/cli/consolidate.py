@@ -68,6 +68,13 @@ def consolidate(
         bool, typer.Option("--exports/--no-exports", help="Also write framework.md and tracker.xlsx.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    returns: Annotated[
+        Path | None,
+        typer.Option(
+            help="Returns folder (or one set) from `qms tracker collect`: likelihood is then measured as the "
+            "share of services not meeting each standard, not the prior. See docs/content-and-risk.md.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -89,10 +96,12 @@ def consolidate(
         )
     settings = engine_settings({"threshold": ("--threshold", threshold), "target": ("--target", target)})
     if dry_run:  # reads only: no lock, which would create the folders it guards
-        _consolidate(standards, mappings, out, settings, name, version, exports, quiet, target, dry_run)
+        args = (standards, mappings, out, settings, name, version, exports, quiet, target)
+        _consolidate(*args, dry_run, returns=returns)
         return
     with run_lock([out, mappings], "qms consolidate"):
-        _consolidate(standards, mappings, out, settings, name, version, exports, quiet, target)
+        args = (standards, mappings, out, settings, name, version, exports, quiet, target)
+        _consolidate(*args, returns=returns)
 
 
 def _consolidate(
@@ -106,6 +115,8 @@ def _consolidate(
     quiet: bool,
     target: int | None,
     dry_run: bool = False,
+    *,
+    returns: Path | None = None,
 ) -> None:
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..framework import consolidate as run
@@ -133,6 +144,11 @@ def _consolidate(
             version=version,
             progress=report,
         )
+        measured = None
+        if returns is not None:
+            from ..risk_returns import apply_latest_returns
+
+            result.framework, measured = apply_latest_returns(result.framework, returns)
         # Read again after the long run, so entries saved while the engine worked are carried too; and
         # the set is written only if the tracker is still as read (else someone saved it meanwhile).
         stamp = file_stamp(tracker_path) if exports else None
@@ -169,6 +185,8 @@ def _consolidate(
         err_console.print(f"note: {escape_markup(conflict.message(result.framework))}", highlight=False)
     for note in content_notes(result.framework, catalogue.mappings.content):
         err_console.print(f"note: {escape_markup(note.message)}", highlight=False)
+    if measured is not None:
+        err_console.print(f"note: {escape_markup(measured)}", highlight=False)
     if carry is not None:
         from .export import print_carry
 
