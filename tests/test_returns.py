@@ -31,10 +31,13 @@ organisation: Test Trust
 services:
   - name: Ward 5, Paediatrics
     directorate: Medicine
+    groups: {site: Main}
   - name: Cardiology
     directorate: Medicine
+    groups: {site: Main}
   - name: Theatres
     directorate: Surgery
+    groups: {site: Community}
 """
 
 
@@ -375,3 +378,35 @@ def test_cli_status_over_returns_table_and_filter_errors(trust: dict[str, Path])
     )
     assert workbook.exit_code == 2
     assert "narrow a set of returns, not one workbook" in workbook.output
+
+
+def test_status_by_any_other_grouping(trust: dict[str, Path]) -> None:
+    returns = _set(trust)
+    assert returns.services[2].groups == {"site": "Community"}
+    community = returns_status(returns, date(2025, 6, 1), groups=["site=community"])
+    assert community.filters.groups == ("site=Community",)
+    assert [s.group for s in community.services] == ["Theatres"]
+    both = returns_status(returns, date(2025, 6, 1), groups=["site=Main", "site=Community"])
+    assert len(both.services) == 3
+    with pytest.raises(QmsError) as caught:
+        returns_status(returns, date(2025, 6, 1), groups=["site", "floor=1", "site=Mian"])
+    assert [(p.field, p.message, p.hint) for p in caught.value.problems] == [
+        ("--group", "'Mian' is not one of the 2 in this set of returns", "Did you mean 'Main'?"),
+        ("--group", "'floor' is not one of the 1 in this set of returns", "Use one of: site."),
+        (
+            "--group",
+            "'site' is not name=value",
+            "Write a grouping and its value as the services file does: --group site=Community.",
+        ),
+    ]
+    bare = returns.model_copy(
+        update={"services": tuple(x.model_copy(update={"groups": {}}) for x in returns.services)}
+    )
+    with pytest.raises(QmsError) as caught:
+        returns_status(bare, date(2025, 6, 1), groups=["site=Main"])
+    assert caught.value.problems[0].message == "no service in this set of returns has a grouping"
+    result = runner.invoke(
+        app, ["tracker", "status", str(trust["root"] / "returns"), "--group", "site=Community"]
+    )
+    assert result.exit_code == 2  # no set collected yet in this test: named as such
+    assert "no such file or folder" in result.output

@@ -75,10 +75,11 @@ class DomainInfo(Model):
 
 
 class ServiceInfo(Model):
-    """A service of the services file and its directorate."""
+    """A service of the services file, its directorate and any other grouping (`site: Community`)."""
 
     name: str
     directorate: str
+    groups: dict[str, str] = {}
 
 
 class Rejected(Model):
@@ -215,7 +216,9 @@ def collect_returns(
         collected=collected,
         domains=tuple(DomainInfo(id=d.id, name=d.name) for d in framework.domains),
         standards=_standards(framework),
-        services=tuple(ServiceInfo(name=s.name, directorate=s.directorate) for s in services.services),
+        services=tuple(
+            ServiceInfo(name=s.name, directorate=s.directorate, groups=s.groups) for s in services.services
+        ),
         returns=tuple(kept[n] for n in names if n in kept and not _rejected_file(kept[n], rejected)),
         rejected=tuple(
             Rejected(file=p.name, problems=tuple(x.render() for x in rejected[p])) for p in sorted(rejected)

@@ -36,6 +36,7 @@ class Filters(Model):
     services: tuple[str, ...] = ()
     directorates: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # `site=Community`: services whose grouping has that value
 
 
 class ReturnsStatus(Model):
@@ -95,6 +96,7 @@ def returns_status(
     services: Sequence[str] = (),
     directorates: Sequence[str] = (),
     domains: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> ReturnsStatus:
     """Roll a set of returns up to trust, directorate, service and domain, optionally narrowed.
 
@@ -104,19 +106,21 @@ def returns_status(
         services: Keep only these services (names as in the services file).
         directorates: Keep only services of these directorates.
         domains: Keep only standards of these domains (id such as D3, or the domain's name).
+        groups: Keep only services with these groupings, each `name=value` as in the services file
+            (`site=Community`); several values of one name add up, different names narrow.
 
     Raises:
         QmsError: a filter names a service, directorate or domain the set does not have; all are listed.
     """
-    filters = _resolve_filters(returns, services, directorates, domains)
+    filters = _resolve_filters(returns, services, directorates, domains, groups)
     directorate_of = {s.name: s.directorate for s in returns.services}
     for r in returns.returns:
         directorate_of.setdefault(r.service, r.directorate)
+    grouped = _grouped(returns, filters.groups)
     rows = [
         e
         for e in returns_entries(returns)
-        if (not filters.services or e.service in filters.services)
-        and (not filters.directorates or directorate_of.get(e.service) in filters.directorates)
+        if _kept(e.service, directorate_of, filters, grouped)
         and (not filters.domains or e.domain in filters.domains)
     ]
     names = {d.id: d.name for d in returns.domains}
@@ -174,15 +178,32 @@ def returns_status(
             )
         ),
         blank=sum(1 for e in rows if not e.status),
-        missing=tuple(m for m in returns.missing() if _kept(m, directorate_of, filters)),
+        missing=tuple(m for m in returns.missing() if _kept(m, directorate_of, filters, grouped)),
         rejected=tuple(r.file for r in returns.rejected),
     )
 
 
-def _kept(service: str, directorate_of: dict[str, str], filters: Filters) -> bool:
-    return (not filters.services or service in filters.services) and (
-        not filters.directorates or directorate_of.get(service) in filters.directorates
+def _kept(service: str, directorate_of: dict[str, str], filters: Filters, grouped: set[str] | None) -> bool:
+    return (
+        (not filters.services or service in filters.services)
+        and (not filters.directorates or directorate_of.get(service) in filters.directorates)
+        and (grouped is None or service in grouped)
     )
+
+
+def _grouped(returns: ReturnsSet, groups: Sequence[str]) -> set[str] | None:
+    """Services matching every grouping named (any of its values); None when no grouping is asked for."""
+    if not groups:
+        return None
+    wanted: dict[str, set[str]] = {}
+    for item in groups:
+        name, _, value = item.partition("=")
+        wanted.setdefault(name, set()).add(value)
+    return {
+        s.name
+        for s in returns.services
+        if all(s.groups.get(name) in values for name, values in wanted.items())
+    }
 
 
 def _ref(e: Entry) -> RowRef:
@@ -198,7 +219,11 @@ def _ref(e: Entry) -> RowRef:
 
 
 def _resolve_filters(
-    returns: ReturnsSet, services: Sequence[str], directorates: Sequence[str], domains: Sequence[str]
+    returns: ReturnsSet,
+    services: Sequence[str],
+    directorates: Sequence[str],
+    domains: Sequence[str],
+    groups: Sequence[str] = (),
 ) -> Filters:
     """Check each filter value against the set; a domain may be given by id or by name."""
     problems: list[Problem] = []
@@ -231,11 +256,41 @@ def _resolve_filters(
             picked_domains.append(domain_ids[value.casefold()])
         else:
             check("--domain", value, [d.id for d in returns.domains])
+    picked_groups: list[str | None] = []
+    for item in groups:
+        name, equals, value = item.partition("=")
+        known_names = sorted({k for s in returns.services for k in s.groups})
+        if not equals or not name.strip():
+            problems.append(
+                Problem(
+                    f"{item!r} is not name=value",
+                    field="--group",
+                    hint="Write a grouping and its value as the services file does: --group site=Community.",
+                )
+            )
+            continue
+        values = sorted({s.groups[name.strip()] for s in returns.services if name.strip() in s.groups})
+        if not known_names:
+            problems.append(
+                Problem(
+                    "no service in this set of returns has a grouping",
+                    field="--group",
+                    hint="Give services groups in mappings/services.yaml (groups: {site: Community}), "
+                    "then collect again.",
+                )
+            )
+            continue
+        if not values:
+            check("--group", name.strip(), known_names)
+            continue
+        picked = check("--group", value.strip(), values)
+        picked_groups.append(f"{name.strip()}={picked}" if picked else None)
     raise_if(problems, QmsError)
     return Filters(
         services=tuple(v for v in picked_services if v),
         directorates=tuple(v for v in picked_directorates if v),
         domains=tuple(v for v in picked_domains if v),
+        groups=tuple(v for v in picked_groups if v),
     )
 
 

@@ -238,6 +238,12 @@ def status(
         list[str] | None,
         typer.Option(help="Only this domain, by id (D3) or name (repeatable); returns only."),
     ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only services with this grouping, e.g. site=Community (repeatable); returns only."
+        ),
+    ] = None,
     today: Annotated[
         datetime | None,
         typer.Option(
@@ -252,15 +258,28 @@ def status(
     from ..tracker import read_tracker, tracker_status
 
     day = today.date() if today else date.today()
-    if workbook.is_dir() or workbook.suffix.lower() == ".json":
+    suffix = workbook.suffix.lower()
+    if workbook.is_dir() or suffix == ".json" or (suffix == "" and not workbook.exists()):
         from .returns import returns_status_command
 
-        returns_status_command(workbook, day, as_json, service or [], directorate or [], domain or [])
+        returns_status_command(
+            workbook, day, as_json, service or [], directorate or [], domain or [], group or []
+        )
         return
-    if service or directorate or domain:
+    if service or directorate or domain or group:
+        given = [
+            n
+            for n, v in (
+                ("service", service),
+                ("directorate", directorate),
+                ("domain", domain),
+                ("group", group),
+            )
+            if v
+        ]
         raise QmsError(
-            "--service, --directorate and --domain narrow a set of returns, not one workbook",
-            field="--service" if service else "--directorate" if directorate else "--domain",
+            "--service, --directorate, --domain and --group narrow a set of returns, not one workbook",
+            field=f"--{given[0]}",
             hint="Collect the returned trackers with `qms tracker collect DIR`, then run "
             "`qms tracker status returns/` with the filter.",
         )

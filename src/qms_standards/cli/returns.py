@@ -101,6 +101,7 @@ def returns_status_command(
     services: list[str],
     directorates: list[str],
     domains: list[str],
+    groups: list[str],
 ) -> None:
     """`qms tracker status RETURNS`: the latest set in a returns folder, or one set file."""
     from ..returns import read_returns, returns_sets
@@ -108,7 +109,12 @@ def returns_status_command(
 
     latest = returns_sets(path)[-1]
     result = returns_status(
-        read_returns(latest), today, services=services, directorates=directorates, domains=domains
+        read_returns(latest),
+        today,
+        services=services,
+        directorates=directorates,
+        domains=domains,
+        groups=groups,
     )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -130,6 +136,7 @@ def print_returns_status(result: ReturnsStatus, source: Path) -> None:
             ("service", result.filters.services),
             ("directorate", result.filters.directorates),
             ("domain", result.filters.domains),
+            ("group", result.filters.groups),
         )
         if values
     ]
