@@ -209,3 +209,13 @@ def test_a_tracker_with_domain_sheets_named_the_old_way_is_still_ours(tmp_path: 
     path = tmp_path / "old.xlsx"
     book.save(path)
     assert read_tracker(path).additions == ()
+
+
+def test_a_new_statement_is_a_rewording() -> None:
+    v1 = load_framework(V1)
+    first = v1.standards[0]
+    changed = v1.model_copy(
+        update={"standards": (first.model_copy(update={"statement": "New words."}), *v1.standards[1:])}
+    )
+    (change,) = preview_run(v1, changed).changes
+    assert (change.kind, change.standard) == ("reworded", first.id)

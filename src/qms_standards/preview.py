@@ -19,7 +19,7 @@ from .tracker import Carry, FilledTracker, carry_entries, resolve_services
 class StandardChange:
     """One standard-level change between the current framework and the one a run would write."""
 
-    kind: str  # merged | split | retired | renamed | new
+    kind: str  # merged | split | retired | renamed | reworded | new
     standard: str  # the standard id concerned (the surviving one for a merge)
     title: str
     detail: str
@@ -45,7 +45,7 @@ class Preview:
         return tuple(c for c in self.changes if c.kind in ("retired", "merged") and c.filled_rows)
 
 
-KINDS = ("merged", "split", "retired", "renamed", "new")
+KINDS = ("merged", "split", "retired", "renamed", "reworded", "new")
 
 
 def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker | None = None) -> Preview:
@@ -55,6 +55,8 @@ def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker 
     - split: a current standard's requirements would be spread over more than one standard;
     - retired: a current standard id is not in the proposed framework (where its requirements go is said);
     - renamed: same id, another title;
+    - reworded: same id, another statement (its most central requirement's wording changed, or another
+      requirement became the most central);
     - new: a proposed standard id that is not in the current framework.
     """
     old = {s.id: s for s in current.standards}
@@ -81,10 +83,14 @@ def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker 
                 f"its requirements would go to {', '.join(sorted(places))}" if places else "nothing remains"
             )
             changes.append(StandardChange("retired", sid, standard.title, where, filled[sid]))
-        elif new[sid].title != standard.title:
-            changes.append(
-                StandardChange("renamed", sid, new[sid].title, f"was '{standard.title}'", filled[sid])
-            )
+        else:
+            if new[sid].title != standard.title:
+                changes.append(
+                    StandardChange("renamed", sid, new[sid].title, f"was '{standard.title}'", filled[sid])
+                )
+            if new[sid].statement != standard.statement:
+                detail = "its statement would change (qms diff shows the words)"
+                changes.append(StandardChange("reworded", sid, new[sid].title, detail, filled[sid]))
     merged_into: dict[str, list[str]] = {}
     for sid, target in main.items():
         merged_into.setdefault(target, []).append(sid)
