@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import MAPPINGS
-from qms_standards.errors import MappingError
+from qms_standards.errors import MappingError, QmsError
 from qms_standards.load import load_mappings
-from qms_standards.services import load_services, slug
+from qms_standards.services import load_services, slug, split_services
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -111,3 +111,29 @@ def test_slug_is_always_a_safe_file_name(name: str) -> None:
     value = slug(name)
     assert value and all(c.isascii() and (c.isalnum() or c == "-") for c in value)
     assert not value.startswith("-") and not value.endswith("-")
+
+
+def test_split_services_refuses_to_cut_a_known_name_with_a_comma() -> None:
+    assert split_services("Ward A,Clinic B") == ["Ward A", "Clinic B"]
+    assert split_services("Ward A,Clinic B", ("Ward 5, Paediatrics",)) == ["Ward A", "Clinic B"]
+    with pytest.raises(QmsError) as caught:
+        split_services("Ward 5, Paediatrics,Cardiology", ("Cardiology", "Ward 5, Paediatrics"))
+    assert caught.value.field == "--services"
+    assert "--services-file" in (caught.value.hint or "")
+
+
+def test_cli_services_with_a_shipped_comma_name_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from conftest import DATA, ROOT
+    from qms_standards.cli import app
+
+    monkeypatch.chdir(ROOT)  # mappings/services.yaml names "Ward 5, Paediatrics"
+    result = CliRunner().invoke(
+        app,
+        ["export", "tracker", str(DATA / "framework-small.yaml"), "-o", "unused.xlsx"]
+        + ["--services", "Ward 5, Paediatrics,Cardiology"],
+    )
+    assert result.exit_code == 2
+    assert "'Ward 5, Paediatrics' holds a comma" in result.output
+    assert not (ROOT / "unused.xlsx").exists()

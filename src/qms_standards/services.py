@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .errors import MappingError, Problem, raise_if
+from .errors import MappingError, Problem, QmsError, raise_if
 from .models import Model, ShortText
 from .yamlsource import read_yaml, validate_document
 
@@ -53,6 +53,23 @@ def slug(name: str) -> str:
     """A file-name-safe form of a service name: `Ward 5, Paediatrics` -> `ward-5-paediatrics`."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "service"
+
+
+def split_services(text: str, known: tuple[str, ...] = ()) -> list[str]:
+    """Split a comma-separated `--services` value; refuse to cut a known name that holds a comma.
+
+    Raises:
+        QmsError: the value holds a service name with a comma (say from services.yaml), which the comma
+            split would silently turn into two services.
+    """
+    cut = [name for name in known if "," in name and name in text]
+    if cut:
+        raise QmsError(
+            f"'{cut[0]}' holds a comma, so --services would split it into two services",
+            field="--services",
+            hint="Use --services-file mappings/services.yaml, which keeps commas inside names.",
+        )
+    return text.split(",")
 
 
 def load_services(path: Path) -> Services:
@@ -130,4 +147,4 @@ def read_services(path: Path, problems: list[Problem]) -> Services | None:
     return services if len(problems) == before else None
 
 
-__all__ = ["SERVICES_FILE", "Service", "Services", "load_services", "read_services", "slug"]
+__all__ = ["SERVICES_FILE", "Service", "Services", "load_services", "read_services", "slug", "split_services"]

@@ -14,7 +14,7 @@ from ..errors import QmsError
 from ..export.markdown import render_markdown
 from ..files import ensure_folder, write_atomic
 from ..load import load_framework
-from ..services import load_services
+from ..services import load_services, split_services
 from ._app import app, console
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def export_tracker(
         services = None
         wanted_names: list[str] | None = list(load_services(services_file).names())
     else:
-        wanted_names = services.split(",") if services is not None else None
+        wanted_names = split_services(services, _known_services()) if services is not None else None
     previous = read_tracker(from_) if from_ is not None else None
     same_file = from_ is not None and output.exists() and output.resolve() == from_.resolve()
     if not force and not same_file:
@@ -114,6 +114,16 @@ def export_tracker(
     )
     if previous is not None:
         print_carry(carry_entries(loaded, previous, wanted), from_)
+
+
+def _known_services() -> tuple[str, ...]:
+    """Names in mappings/services.yaml, to catch one with a comma typed into --services; () if unreadable."""
+    from ..errors import MappingError
+
+    try:
+        return load_services(DEFAULT_SERVICES).names() if DEFAULT_SERVICES.is_file() else ()
+    except MappingError:
+        return ()  # a broken services file is reported by the commands that read it
 
 
 def export_per_service(
