@@ -168,7 +168,7 @@ def test_exports_show_the_content_with_its_refs() -> None:
     standard = next(s for s in framework.standards if s.evidence)
     lines = content_markdown(standard, str, lambda r: f"`{r}`")
     assert lines[0] == "**What it asks** *(drafted by qms from the sources; not yet agreed)*:"
-    assert any(line.startswith("*Show* (outputs):") for line in lines)
+    assert "*Show* (outputs) *(drafted by qms from the sources; not yet agreed)*:" in lines
     assert f"- {standard.evidence[0].text} (" in "\n".join(lines)
     assert statement_cell(standard).startswith(standard.statement + "\n\nTo evidence:\n- ")
     assert good_looks_like_cell(standard).startswith("Show:\n- ")

@@ -79,7 +79,7 @@ def test_edited_words_survive_a_rerun_byte_for_byte(tree: tuple[Path, Path, Path
     assert [x.text for x in standard.good_looks_like.outputs] == written["good_looks_like"]["outputs"]
     assert [x.text for x in standard.evidence] == written["evidence"]
     assert standard.good_looks_like.behaviours == competence.good_looks_like.behaviours  # not given: drafted
-    assert standard.drafted == ()  # every field it gave, and good_looks_like counts as given
+    assert standard.drafted == ("behaviours", "outcomes")  # the parts it did not give stay drafted
     assert standard.asks == ()
     assert "Staff are competent  – and we can show it " in (out / "framework.md").read_text()
 
@@ -113,7 +113,7 @@ def test_words_without_members_ask_for_them(tree: tuple[Path, Path, Path, Standa
     standard = _home(load_framework(out / "framework.yaml"), "alpha-2020:7.2")
     assert (standard.title, standard.drafted) == (
         "Skilled staff",
-        ("statement", "good_looks_like", "evidence"),
+        ("statement", "outputs", "behaviours", "outcomes", "evidence"),
     )
 
 

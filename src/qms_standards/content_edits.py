@@ -24,6 +24,7 @@ from .models import (
 from .yamlsource import Document
 
 CONTENT_FILE = "content.yaml"
+GOOD_PARTS = ("outputs", "behaviours", "outcomes")
 
 
 def check_content(
@@ -92,8 +93,8 @@ def apply_words(standard: Standard, words: ContentWords) -> Standard:
     given = {
         "title": words.title is not None,
         "statement": words.statement is not None,
-        "good_looks_like": mine is not None,
         "evidence": words.evidence is not None,
+        **{part: mine is not None and getattr(mine, part) is not None for part in GOOD_PARTS},
     }
     return standard.model_copy(
         update={

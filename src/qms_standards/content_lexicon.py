@@ -49,6 +49,12 @@ CUES: tuple[Cue, ...] = (
         ("Consent and mental capacity audit of care records",),
     ),
     Cue(
+        r"\bperson-centred|\bpeople-centred|\bpreferences\b|\bas individuals\b|\bassess(ing)? needs\b",
+        ("Care plans that record each person's needs, preferences and what matters to them",),
+        ("People say their care reflects what matters to them: care plan audits and experience surveys",),
+        ("Care plan audit results",),
+    ),
+    Cue(
         r"\bdignity|\brespect|\bkindness|\bcompassion|\bprivacy",
         (),
         (

@@ -452,7 +452,7 @@ class GoodLooksLike(Model):
     )
 
 
-CONTENT_FIELDS: tuple[str, ...] = ("title", "statement", "good_looks_like", "evidence")
+CONTENT_FIELDS: tuple[str, ...] = ("title", "statement", "outputs", "behaviours", "outcomes", "evidence")
 
 
 class Standard(Model):
@@ -475,8 +475,8 @@ class Standard(Model):
     evidence: tuple[ContentLine, ...] = Field(default=(), description="Typical evidence a service uploads.")
     drafted: tuple[str, ...] = Field(
         default=(),
-        description="Content fields qms drafted from the sources that people have not yet agreed (title, "
-        "statement, good_looks_like, evidence); the others are people's words from mappings/content.yaml.",
+        description="Content qms drafted from the sources that people have not yet agreed (title, statement, "
+        "outputs, behaviours, outcomes, evidence); the rest are people's words from mappings/content.yaml.",
     )
 
 

@@ -26,7 +26,7 @@ def good_looks_like_cell(standard: Standard) -> str:
         for part, label in GOOD_PARTS
         if getattr(good, part)
     ]
-    if blocks and "good_looks_like" in standard.drafted:
+    if blocks and any(part in standard.drafted for part, _ in GOOD_PARTS):
         blocks.append(f"({DRAFTED_NOTE})")
     return "\n".join(blocks)
 
@@ -53,10 +53,11 @@ def content_markdown(
         out += ["", f"**What it asks**{mark('statement')}:", "", *(item(a) for a in standard.asks)]
     good = standard.good_looks_like
     if any(getattr(good, part) for part, _ in GOOD_PARTS):
-        out += ["", f"**What good looks like**{mark('good_looks_like')}:"]
+        out += ["", "**What good looks like**:"]
         for part, label in GOOD_PARTS:
             if getattr(good, part):
-                out += ["", f"*{label}* ({part}):", "", *(item(line) for line in getattr(good, part))]
+                lines = (item(line) for line in getattr(good, part))
+                out += ["", f"*{label}* ({part}){mark(part)}:", "", *lines]
     if standard.evidence:
         out += ["", f"**Typical evidence**{mark('evidence')}:", "", *(item(e) for e in standard.evidence)]
     return out[1:] if out else out
