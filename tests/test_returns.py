@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from conftest import DATA
 from qms_standards.cli import app
 from qms_standards.errors import QmsError
+from qms_standards.export import layout as L
 from qms_standards.export.excel import render_tracker
 from qms_standards.export.per_service import service_trackers
 from qms_standards.load import load_framework
-from qms_standards.returns import collect_returns, dump_returns, read_returns, returns_sets
+from qms_standards.returns import ReturnedEntry, collect_returns, dump_returns, read_returns, returns_sets
 from qms_standards.rollup import returns_status
 from qms_standards.services import load_services
 
@@ -410,3 +413,50 @@ def test_status_by_any_other_grouping(trust: dict[str, Path]) -> None:
     )
     assert result.exit_code == 2  # no set collected yet in this test: named as such
     assert "no such file or folder" in result.output
+
+
+_TEXT = st.none() | st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([None, *L.STATUSES]),
+            _TEXT,
+            st.none() | st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+            _TEXT,
+            _TEXT,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_set_of_returns_reads_back_exactly_what_was_written(tmp_path_factory, rows) -> None:
+    from test_readiness import returns_of
+
+    base = returns_of(FRAMEWORK, {"Ward 5, Paediatrics": {}})
+    entries = tuple(
+        ReturnedEntry(standard=f"QS-00{i + 1}", status=s, owner=o, due=d, evidence=e, notes=n)
+        for i, (s, o, d, e, n) in enumerate(rows)
+    )
+    one = base.returns[0].model_copy(update={"entries": entries})
+    returns = base.model_copy(update={"returns": (one,)})
+    path = tmp_path_factory.mktemp("r") / "2025-06-30.json"
+    path.write_text(dump_returns(returns), encoding="utf-8")
+    assert read_returns(path) == returns
+    assert dump_returns(read_returns(path)) == path.read_text(encoding="utf-8")
+
+
+def test_a_file_that_is_not_a_set_of_returns(tmp_path: Path) -> None:
+    path = tmp_path / "2025-06-30.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(QmsError) as caught:
+        read_returns(path)
+    assert caught.value.line == 1 and "collect again" in (caught.value.hint or "")
+    path.write_text('{"framework": "x"}', encoding="utf-8")
+    with pytest.raises(QmsError) as caught:
+        read_returns(path)
+    assert caught.value.problems[0].message.startswith("not a set of returns")

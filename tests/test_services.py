@@ -137,3 +137,37 @@ def test_cli_services_with_a_shipped_comma_name_is_exit_2(monkeypatch: pytest.Mo
     assert result.exit_code == 2
     assert "'Ward 5, Paediatrics' holds a comma" in result.output
     assert not (ROOT / "unused.xlsx").exists()
+
+
+_NAME = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(lambda s: bool(s) and slug(s) != "service")
+)
+
+
+@given(st.lists(st.tuples(_NAME, _NAME), min_size=1, max_size=8))
+def test_any_services_file_written_loads_back_the_same(
+    tmp_path_factory: pytest.TempPathFactory, pairs
+) -> None:
+    from qms_standards.files import dump_yaml
+
+    names: dict[str, str] = {}
+    for name, directorate in pairs:
+        if all(" ".join(name.split()).casefold() != " ".join(n.split()).casefold() for n in names) and all(
+            slug(name) != slug(n) for n in names
+        ):
+            names[name] = directorate
+    if any(" ".join(n.split()) != n for n in names):
+        return  # names with doubled inner spaces are allowed but not what this checks
+    path = tmp_path_factory.mktemp("s") / "services.yaml"
+    data = {"organisation": "Trust", "services": [{"name": n, "directorate": d} for n, d in names.items()]}
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    try:
+        loaded = load_services(path)
+    except MappingError as exc:
+        # only the models' own text checks may refuse a name (look-alike or invisible characters)
+        assert all("character" in p.message for p in exc.problems), exc
+        return
+    assert loaded.names() == tuple(names)
+    assert [s.directorate for s in loaded.services] == list(names.values())
