@@ -97,8 +97,13 @@ def apply_latest_returns(framework: Framework, path: Path) -> tuple[Framework, s
     """
     latest = read_returns(returns_sets(path)[-1])
     measured, changed = apply_returns(framework, latest)
+    kept = len(framework.standards) - changed
     return measured, (
         f"likelihood measured from the returns of {latest.collected.isoformat()} for {changed} of "
-        f"{len(framework.standards)} standards (the others, assessed by fewer than {MIN_ASSESSED} services "
-        "or overridden, keep theirs)"
+        f"{len(framework.standards)} standards"
+        + (
+            f"; {kept} (assessed by fewer than {MIN_ASSESSED} services, or overridden) keep theirs"
+            if kept
+            else ""
+        )
     )
