@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -237,6 +238,16 @@ def check_in_browser(page: Path, d: Dashboard, screenshot: Path) -> None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(screenshot))
         assert screenshot.stat().st_size > 10_000
+        # It prints: Chromium's own print to PDF, A4, with the colours kept (print-color-adjust).
+        from selenium.webdriver.common.print_page_options import PrintOptions
+
+        options = PrintOptions()
+        options.page_width, options.page_height = 21.0, 29.7
+        options.background = True
+        pdf = base64.b64decode(driver.print_page(options))
+        assert pdf.startswith(b"%PDF")
+        screenshot.with_suffix(".pdf").write_bytes(pdf)
+        assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
     finally:
         driver.quit()
 

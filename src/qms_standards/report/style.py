@@ -56,6 +56,7 @@ table.risk td { width: 110px; height: 64px; text-align: center; font-size: 1.3em
 .note { color: #333; font-size: 0.9em; }
 ul.key { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 14px; font-size: 0.85em; }
 svg text { font-size: 12px; font-family: inherit; fill: #111; }
+svg[role=img] { max-width: 100%; height: auto; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   header { background: #fff; color: #000; border-bottom: 3px solid #000; }
