@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from conftest import MAPPINGS
 from engine_helpers import make_tree
 from qms_standards.errors import Problem, QmsError
-from qms_standards.load import OVERRIDES_FILE, load_mappings
+from qms_standards.load import LOCK_FILE, OVERRIDES_FILE, load_mappings, load_standard_sets
 from qms_standards.overrides_edit import apply_review
 from qms_standards.review import REVIEW_SHEET
 from test_review import LETTER, TODAY, _refs, _row, _workbook
+
+LOCK_TEXT = (MAPPINGS / LOCK_FILE).read_text(encoding="utf-8")  # the shipped lock
+WHOLE_LOCK = load_mappings(MAPPINGS).lock
 
 # What people type in a review's By and Reason cells that YAML 1.1 reads as something else unquoted.
 ANSWERS = ["No", "Yes", "on", "OFF", "1:30", "0x1F", "null", "~", "1e3", "2025-01-31", ".inf", "= 2"]
@@ -71,3 +79,55 @@ def test_a_look_alike_ref_typed_into_a_review_is_named_at_its_cell(tmp_path: Pat
             "ref_b holds U+FF1A FULLWIDTH COLON, which looks like ':' but is another character",
         )
     ]
+
+
+# --- Properties -----------------------------------------------------------------------------------
+
+_SET_HEAD = 'id: prop\nname: Property\npublisher: Test\nversion: "1"\nlicence: Test\nrequirements:\n'
+_CONTROLS = [chr(c) for c in [*range(0, 9), *range(11, 32), *range(127, 160)]] + [
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=st.text(st.characters(codec="ascii", categories=["L", "N"]), max_size=10),
+    control=st.sampled_from(_CONTROLS),
+    field=st.sampled_from(["title", "text", "section"]),
+)
+def test_any_control_character_in_any_text_is_refused_at_its_line(
+    before: str, control: str, field: str
+) -> None:
+    escaped = control.encode("unicode_escape").decode("ascii")  # as written in a double-quoted YAML value
+    value = f'    {field}: "{before}{escaped}"\n'
+    fields = {"title": "    title: T\n", "text": "    text: X\n", "section": ""}
+    fields[field] = value
+    text = _SET_HEAD + '  - id: "1"\n' + fields["title"] + fields["text"] + fields["section"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "set.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(QmsError) as caught:
+            load_standard_sets([path])
+    (problem,) = caught.value.problems
+    assert problem.line == text[: text.index(f"    {field}:")].count("\n") + 1
+    assert problem.field == f"requirements[0].{field}" and "control character" in problem.message
+    assert problem.hint
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(0, len(LOCK_TEXT)))
+def test_a_lock_cut_at_any_byte_is_refused_or_unchanged(cut: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        mappings = Path(folder)
+        shutil.copy(MAPPINGS / "domains.yaml", mappings / "domains.yaml")
+        (mappings / LOCK_FILE).write_text(LOCK_TEXT[:cut], encoding="utf-8")
+        try:
+            lock = load_mappings(mappings).lock
+        except QmsError as error:
+            assert all(p.file == mappings / LOCK_FILE and p.hint for p in error.problems)
+            return
+    assert lock == WHOLE_LOCK  # accepted only when nothing that matters was cut (the last newline)
