@@ -460,3 +460,26 @@ def test_a_file_that_is_not_a_set_of_returns(tmp_path: Path) -> None:
     with pytest.raises(QmsError) as caught:
         read_returns(path)
     assert caught.value.problems[0].message.startswith("not a set of returns")
+
+
+def test_from_given_twice_points_at_collect(tmp_path: Path) -> None:
+    first = tmp_path / "a.xlsx"
+    first.write_bytes(render_tracker(FRAMEWORK))
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "tracker",
+            str(SMALL),
+            "-o",
+            str(tmp_path / "out.xlsx"),
+            "--from",
+            str(first),
+            "--from",
+            str(first),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--from: --from is given 2 times" in result.output
+    assert "qms tracker collect" in result.output
+    assert not (tmp_path / "out.xlsx").exists()

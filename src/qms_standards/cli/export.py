@@ -60,10 +60,12 @@ def export_tracker(
             "Default: the services of the --from tracker, else one row per standard."
         ),
     ] = None,
-    from_: Annotated[
-        Path | None,
+    from_given: Annotated[
+        list[Path] | None,
         typer.Option(
-            "--from", help="A filled tracker whose entries are carried across by standard id (and service)."
+            "--from",
+            metavar="FILLED.xlsx",
+            help="A filled tracker whose entries are carried across by standard id (and service).",
         ),
     ] = None,
     force: Annotated[
@@ -78,6 +80,13 @@ def export_tracker(
     from ..export.excel import render_tracker
     from ..tracker import carry_entries, check_overwrite, read_tracker, resolve_services
 
+    if from_given and len(from_given) > 1:
+        raise QmsError(
+            f"--from is given {len(from_given)} times; one tracker is carried into an export",
+            field="--from",
+            hint="To gather many services' returned trackers, use `qms tracker collect FOLDER`.",
+        )
+    from_ = from_given[0] if from_given else None
     if per_service is not None:
         export_per_service(framework, per_service, services_file, output, services, from_)
         return
