@@ -131,3 +131,22 @@ def test_a_lock_cut_at_any_byte_is_refused_or_unchanged(cut: int) -> None:
             assert all(p.file == mappings / LOCK_FILE and p.hint for p in error.problems)
             return
     assert lock == WHOLE_LOCK  # accepted only when nothing that matters was cut (the last newline)
+
+
+def test_an_error_in_the_overrides_a_review_would_create_says_it_was_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qms_standards.overrides_edit as edit
+
+    standards, mappings = make_tree(tmp_path)
+    workbook = _workbook(
+        tmp_path / "review.xlsx", [_row(1, "beta-2023:4.1", "alpha-2020:4.1")], {1: ("same", "QA lead")}
+    )
+    real = edit.add_links
+    monkeypatch.setattr(edit, "add_links", lambda *args: real(*args) + "colour: blue\n")  # a writer's slip
+    with pytest.raises(QmsError) as caught:
+        apply_review(workbook, mappings, _refs(standards), by=None, date=TODAY)
+    (problem,) = caught.value.problems
+    assert problem.file == mappings / OVERRIDES_FILE
+    assert problem.message.endswith("(in the file this review would create; nothing was written)")
+    assert not (mappings / OVERRIDES_FILE).exists()
