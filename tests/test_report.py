@@ -102,6 +102,9 @@ def expected_figures(d: Dashboard) -> dict[str, str]:
         figures |= {
             f"service-readiness:{r.service}:{k}": pct(v) for k, v in zip(d.set_ids, r.scores, strict=True)
         }
+    scored = [r for one in d.readiness.sets for r in one.requirements if r.score is not None]
+    furthest = sorted(scored, key=lambda r: (r.score, r.ref))[:15]  # the 15 furthest from ready
+    figures |= {f"requirement:{r.ref}": pct(r.score) for r in furthest}
     figures |= {f"risk:{c.severity}x{c.likelihood}": str(c.standards) for c in d.risk_matrix}
     figures |= {f"trend:{p.collected}": pct(p.compliance) for p in d.trend}
     return figures

@@ -18,6 +18,7 @@ from ..tracker import Compliance, RowRef
 from .style import BAND_COLOURS, CSS, LEVEL_COLOURS, band
 
 _ROWS_SHOWN = 50  # overdue actions and open risks listed; the counts give the rest
+_FURTHEST_SHOWN = 15
 SEVERITY = {5: "Catastrophic", 4: "Major", 3: "Moderate", 2: "Minor", 1: "Negligible"}
 LIKELIHOOD = {1: "Rare", 2: "Unlikely", 3: "Possible", 4: "Likely", 5: "Almost certain"}
 
@@ -242,7 +243,26 @@ def _readiness(d: Dashboard) -> str:
         f'<table class="readiness"><thead><tr><th>Source set / section</th><th>Requirements</th>{head}'
         f'<th>Readiness</th></tr></thead><tbody>{"".join(rows)}</tbody></table><ul class="key">{key}</ul>'
         '<h3>By service</h3><table class="heat"><thead><tr><th scope="col">Service</th>'
-        f"{set_head}</tr></thead><tbody>{services}</tbody></table></section>"
+        f"{set_head}</tr></thead><tbody>{services}</tbody></table>{_furthest(d)}</section>"
+    )
+
+
+def _furthest(d: Dashboard) -> str:
+    """The source requirements furthest from ready, with the standards that cover them."""
+    scored = [r for s in d.readiness.sets for r in s.requirements if r.score is not None]
+    worst = sorted(scored, key=lambda r: (r.score or 0.0, r.ref))[:_FURTHEST_SHOWN]
+    body = "".join(
+        f"<tr><td>{escape(r.ref)}</td><td>{escape(r.title)}</td><td>{r.level}</td>"
+        f'<td class="num">{_figure(f"requirement:{r.ref}", pct(r.score))}</td>'
+        f"<td>{escape(', '.join([r.home or '', *r.related]))}</td>"
+        f'<td class="num">{r.met} of {r.covering}</td></tr>'
+        for r in worst
+    )
+    return (
+        f"<h3>The {len(worst)} source requirements furthest from ready</h3>"
+        "<table><thead><tr><th>Requirement</th><th>Title</th><th>Level</th><th>Readiness</th>"
+        "<th>Covering standards (home first)</th><th>Met in every service</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
     )
 
 
