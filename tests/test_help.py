@@ -34,6 +34,9 @@ def test_help_uses_plain_words_and_shows_an_example(path: str) -> None:
     result = runner.invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert not PYTHON_WORDS.search(result.output), result.output
+    assert "[default: no-" not in result.output, (
+        "a flag shows its --no- twin: declare it as typer.Option('--x')"
+    )
     examples = [line for line in result.output.splitlines() if "Example: qms " in line]
     assert examples, f"qms {path} --help shows no example"
     assert f"qms {path}" in examples[0]

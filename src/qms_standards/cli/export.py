@@ -69,7 +69,7 @@ def export_tracker(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option(help="Overwrite a filled tracker at -o without carrying it.")
+        bool, typer.Option("--force", help="Overwrite a filled tracker at -o without carrying it.")
     ] = False,
 ) -> None:
     """Write the tracker workbook: a row per standard (per service) for status, owner, due date, evidence.

@@ -50,7 +50,9 @@ OutputOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the set file that would be written; write nothing.")
 ]
-ForceOpt = Annotated[bool, typer.Option(help="Replace an existing, different file at the output path.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace an existing, different file at the output path.")
+]
 
 
 def _provenance(**given: Any) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def review(
     ] = None,
     threshold: ThresholdOption = None,
     force: Annotated[
-        bool, typer.Option(help="Overwrite a workbook at --out holding unapplied decisions.")
+        bool, typer.Option("--force", help="Overwrite a workbook at --out holding unapplied decisions.")
     ] = False,
     apply: Annotated[
         Path | None,
@@ -85,7 +85,8 @@ def review(
     ] = None,
     by: Annotated[str | None, typer.Option(help="Who decided, for rows whose By cell is empty.")] = None,
     date: Annotated[
-        str | None, typer.Option(help="Date recorded with applied decisions (default: today).")
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="Date recorded with applied decisions (default: today)."),
     ] = None,
     quiet: QuietOption = False,
     dry_run: Annotated[
