@@ -483,3 +483,27 @@ def test_from_given_twice_points_at_collect(tmp_path: Path) -> None:
     assert "--from: --from is given 2 times" in result.output
     assert "qms tracker collect" in result.output
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_workbook_of_several_services_is_accepted_or_rejected_whole(trust: dict[str, Path]) -> None:
+    other = trust["root"] / "other"
+    other.mkdir()
+    both = other / "cardiology.xlsx"  # same file name as a return in the first folder
+    both.write_bytes(render_tracker(FRAMEWORK, services=["Theatres", "Ward 5, Paediatrics"]))
+    (trust["folder"] / "theatres.xlsx").unlink()
+    (trust["folder"] / "ward-5-paediatrics.xlsx").unlink()
+    result = collect_returns(
+        FRAMEWORK, load_services(trust["services"]), [trust["folder"], other], date(2025, 6, 30)
+    )
+    assert result.problems == ()
+    assert [(r.service, r.file) for r in result.returns.returns] == [
+        ("Ward 5, Paediatrics", "cardiology.xlsx"),
+        ("Cardiology", "cardiology.xlsx"),
+        ("Theatres", "cardiology.xlsx"),
+    ]
+    fill(both, {"QS-001": {"Status": "Done"}})
+    result = collect_returns(
+        FRAMEWORK, load_services(trust["services"]), [trust["folder"], other], date(2025, 6, 30)
+    )
+    assert {p.file for p in result.problems} == {both}  # QS-001 of both its services
+    assert [r.service for r in result.returns.returns] == ["Cardiology"]  # the other folder's file is kept

@@ -192,10 +192,10 @@ def collect_returns(
                 accepted[service] = [c for c in accepted[service] if c[0] != path]
                 if not accepted[service]:
                     del accepted[service]
-    kept: dict[str, ServiceReturn] = {}
+    kept: dict[str, tuple[Path, ServiceReturn]] = {}
     for service, copies in accepted.items():
         if len(copies) == 1:
-            kept[service] = copies[0][1]
+            kept[service] = copies[0]
             continue
         others = ", ".join(p.name for p, _ in copies)
         for path, _ in copies:
@@ -219,17 +219,13 @@ def collect_returns(
         services=tuple(
             ServiceInfo(name=s.name, directorate=s.directorate, groups=s.groups) for s in services.services
         ),
-        returns=tuple(kept[n] for n in names if n in kept and not _rejected_file(kept[n], rejected)),
+        # A workbook of several services is accepted or rejected whole: one duplicated service rejects it.
+        returns=tuple(kept[n][1] for n in names if n in kept and kept[n][0] not in rejected),
         rejected=tuple(
             Rejected(file=p.name, problems=tuple(x.render() for x in rejected[p])) for p in sorted(rejected)
         ),
     )
     return Collection(result, tuple(problems), tuple(skipped))
-
-
-def _rejected_file(one: ServiceReturn, rejected: dict[Path, list[Problem]]) -> bool:
-    # A workbook of several services is accepted or rejected whole: one duplicated service rejects it.
-    return any(p.name == one.file for p in rejected)
 
 
 def _check_return(
