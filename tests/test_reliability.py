@@ -280,7 +280,7 @@ def test_consolidate_is_byte_identical_across_processes_folders_and_hash_seeds(t
         assert done.returncode == 0, done.stderr
         outputs.append(
             {
-                name: (work / "out" / name).read_bytes()
+                name: (work / "framework" / name).read_bytes()
                 for name in ("framework.yaml", "framework.md", "tracker.xlsx")
             }
         )
