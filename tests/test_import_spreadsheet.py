@@ -280,3 +280,18 @@ def test_what_imports_loads_back_unchanged(tmp_path: Path, rows: list[tuple[str,
     out.write_text(render_set(standard_set, ["test"]), encoding="utf-8")
     (loaded,) = load_standard_sets([out])
     assert loaded.set == standard_set
+
+
+def test_a_sheet_longer_than_a_set_may_be_is_refused_not_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qms_standards.imports.spreadsheet.MAX_ROWS", 3)
+    source = tmp_path / "long.csv"
+    source.write_text("Id,Text\n" + "".join(f"{i},Row {i}.\n" for i in range(4)), encoding="utf-8")
+    with pytest.raises(QmsError) as caught:
+        import_spreadsheet(source, PROV, {})
+    assert str(caught.value) == f"{source}: 4 rows below the header: more than the 3 a standard set may hold"
+    xlsx = tmp_path / "long.xlsx"
+    _workbook(xlsx, CLEAN_ROWS)
+    with pytest.raises(QmsError, match="4 rows below the header"):
+        import_spreadsheet(xlsx, PROV, {"id": "Ref", "text": "Requirement"})

@@ -79,12 +79,15 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int) -> Sheet:
             hint=f"The workbook's sheets are: {', '.join(book.sheetnames)}.",
         )
     ws = book[sheet] if sheet is not None else book.worksheets[0]
-    last = min(ws.max_row, header_row + MAX_ROWS)
     rows: list[list[Any]] = []
     formats: list[list[str]] = []
-    for cells in ws.iter_rows(min_row=header_row, max_row=last):
+    for cells in ws.iter_rows(min_row=header_row, max_row=ws.max_row):
         rows.append([Formula(str(c.value)) if c.data_type == "f" else c.value for c in cells])
         formats.append([c.number_format or "General" for c in cells])
+    while len(rows) > 1 and all(v in (None, "") for v in rows[-1]):  # formatted but empty rows at the end
+        rows.pop()
+        formats.pop()
+    _check_size(len(rows) - 1, path)
     merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
     return Sheet(ws.title, header_row, rows, formats, sorted(merged))
 
@@ -108,8 +111,19 @@ def read_csv(path: Path, header_row: int) -> Sheet:
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
     table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    rows = table[header_row - 1 : header_row - 1 + MAX_ROWS + 1]
+    _check_size(len(table) - header_row, path)
+    rows = table[header_row - 1 :]
     return Sheet(path.name, header_row, rows, [], [], is_csv=True)
+
+
+def _check_size(rows: int, path: Path) -> None:
+    """Refuse a sheet too long to be one standard, rather than read part of it."""
+    if rows > MAX_ROWS:
+        raise ImportSourceError(
+            f"{rows:,} rows below the header: more than the {MAX_ROWS:,} a standard set may hold",
+            file=path,
+            hint="Is this the right sheet (--sheet)? Split a very large standard into several sets.",
+        )
 
 
 def resolve_columns(sheet: Sheet, chosen: dict[str, str | None], source: Path) -> dict[str, int]:
