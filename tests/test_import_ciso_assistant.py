@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import DATA, MAPPINGS, STANDARDS, FakeEmbedder
 from qms_standards.cli import app
 from qms_standards.errors import QmsError
+from qms_standards.export.ciso_assistant import check_library, render_set_library, urn_leaf
 from qms_standards.imports import import_ciso_assistant
 from qms_standards.load import load_framework, load_standard_sets
+from qms_standards.models import StandardSet
 
 runner = CliRunner()
 CAF = DATA / "imports" / "ncsc-caf-3.2-excerpt.yaml"
@@ -125,3 +131,39 @@ def test_caf_consolidates_with_the_shipped_sets_on_the_real_model(tmp_path: Path
         if ref.startswith("ncsc-caf-3-2:") and any(not s.ref.startswith("ncsc-caf") for s in standard.sources)
     ]
     assert shared, "no CAF requirement shares a standard with a shipped set"
+
+
+_word = st.text(st.characters(codec="utf-8", categories=("L", "N", "P")), min_size=1, max_size=8)
+_line = st.lists(_word, min_size=1, max_size=6).map(" ".join)
+_req = st.fixed_dictionaries(
+    {
+        "id": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9./_()-]{0,8}", fullmatch=True),
+        "title": _line,
+        "text": st.lists(_line, min_size=1, max_size=3).map("\n".join),
+        "section": st.none() | _line,
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reqs=st.lists(_req, min_size=1, max_size=6, unique_by=lambda r: urn_leaf(r["id"]) or "-"))
+def test_a_set_exported_as_a_library_imports_back_unchanged(
+    tmp_path: Path, reqs: list[dict[str, Any]]
+) -> None:
+    assume(all(urn_leaf(r["id"]) for r in reqs))
+    sections = {f"section.{r['section']}" for r in reqs if r["section"]}
+    assume(not sections & {r["id"] for r in reqs} and len({urn_leaf(s) for s in sections}) == len(sections))
+    original = StandardSet(
+        id="prop-set", name="Property set", publisher="Us", version="1", licence="Ours", requirements=reqs
+    )
+    try:
+        text = render_set_library(original)
+    except QmsError:  # a section and an id that would share a urn: refused, never written
+        return
+    library = tmp_path / "lib.yaml"
+    library.write_text(text, encoding="utf-8")
+    assert check_library(yaml.safe_load(text)) == []
+    again = import_ciso_assistant(library, {})
+    assert [(r.id, r.title, r.text, r.section) for r in again.requirements] == [
+        (r.id, r.title, r.text, r.section) for r in original.requirements
+    ]
