@@ -53,22 +53,24 @@ class Subject:
     words: frozenset[str]
     domain: int
     shared_by: int
+    listed_as: str  # the phrase of the description it is part of, as a message quotes it
 
 
 def subjects(domains: Sequence[Domain]) -> list[Subject]:
     """Split each domain's name and description into subjects at ';', ':', ',', '.' and 'and'."""
-    raw: list[tuple[str, frozenset[str], int]] = []
+    raw: list[tuple[str, frozenset[str], int, str]] = []
     for k, domain in enumerate(domains):
         seen: set[frozenset[str]] = set()
-        for phrase in re.split(r"[;:,.]|\band\b", f"{domain.name}; {domain.description}"):
-            words = content_words(phrase)
-            if words and words not in seen:  # a subject the name and the description both list counts once
-                seen.add(words)
-                raw.append((phrase.strip(), words, k))
+        for chunk in re.split(r"[;:,.]", f"{domain.name}; {domain.description}"):
+            for phrase in re.split(r"\band\b", chunk):
+                words = content_words(phrase)
+                if words and words not in seen:  # a subject the name and description both list counts once
+                    seen.add(words)
+                    raw.append((phrase.strip(), words, k, " ".join(chunk.split())))
     listed: dict[frozenset[str], set[int]] = {}
-    for _, words, k in raw:
+    for _, words, k, _ in raw:
         listed.setdefault(words, set()).add(k)
-    return [Subject(p, w, k, len(listed[w])) for p, w, k in raw]
+    return [Subject(p, w, k, len(listed[w]), c) for p, w, k, c in raw]
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,11 @@ def subject_scores(members: Sequence[Named], domains: Sequence[Domain]) -> list[
 def named_subjects(members: Sequence[Named], domain: Domain) -> list[str]:
     """The subjects of one domain's description that the members' titles name, in description order."""
     titles = [content_words(m.title) for m in members]
-    return [s.phrase for s in subjects([domain]) if any(s.words <= t for t in titles)]
+    found = subjects([domain])
+    hit = [s for s in found if any(s.words <= t for t in titles)]
+    # "infection prevention and control" is quoted whole when every part of it is named, not in pieces
+    whole = {s.listed_as for s in hit if all(o in hit for o in found if o.listed_as == s.listed_as)}
+    return list(dict.fromkeys(s.listed_as if s.listed_as in whole else s.phrase for s in hit))
 
 
 @dataclass(frozen=True)
