@@ -195,3 +195,17 @@ def test_a_review_with_formatted_blank_rows_reads_only_its_decisions(tmp_path: P
     decisions = read_review(path)
     assert time.perf_counter() - started < 10
     assert [(d.row, d.decision) for d in decisions] == [(2, "same"), (3, "skip")]
+
+
+def test_a_control_character_in_a_filled_cell_is_named_at_its_cell(tmp_path: Path) -> None:
+    path = _tracker(tmp_path)
+    book = load_workbook(path)
+    sheet = book["Tracker"]
+    column = [c.value for c in sheet[1]].index("Owner") + 1
+    sheet.cell(3, column).value = "Ana\u202etxt.exe"  # shows as "Anaexe.txt" on screen
+    book.save(path)
+    result = runner.invoke(app, ["tracker", "status", str(path)])
+    assert result.exit_code == 2, result.output
+    where = f"Tracker!{sheet.cell(3, column).column_letter}3"
+    said = " ".join(result.output.split())
+    assert f"{path}: {where}: owner holds U+202E RIGHT-TO-LEFT OVERRIDE at character 4" in said, said

@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ..errors import Problem, QmsError, TrackerError
+from ..textcheck import TEXT_HINT, text_problem
 from ..workbook import last_filled_row
 from . import layout as L
 from .layout import Entry
@@ -137,11 +138,11 @@ class SheetReader:
             standard_id=sid,
             service=str(service),
             status=self._status(row, v.get("status")),
-            owner=cell_text(v.get("owner")),
+            owner=self._text(row, "owner", v.get("owner")),
             due=self._due(row, v.get("due")),
-            evidence=cell_text(v.get("evidence")),
-            actions=cell_text(v.get("actions")),
-            notes=cell_text(v.get("notes")),
+            evidence=self._text(row, "evidence", v.get("evidence")),
+            actions=self._text(row, "actions", v.get("actions")),
+            notes=self._text(row, "notes", v.get("notes")),
             domain=str(v.get("domain") or ""),
             title=str(v.get("title") or ""),
             rating=str(v.get("rating") or ""),
@@ -149,6 +150,14 @@ class SheetReader:
             sheet=self.sheet,
             row=row,
         )
+
+    def _text(self, row: int, key: str, value: Any) -> str | None:
+        """A fill-in text cell; a control character in it (it would reach terminals and reports) is named."""
+        text = cell_text(value)
+        problem = text_problem(text) if text is not None else None
+        if problem is not None:
+            self.problems.append(self.problem(row, self.letters[key], f"{key} {problem}", TEXT_HINT))
+        return text
 
     def _status(self, row: int, value: Any) -> str | None:
         if value in (None, ""):
