@@ -59,13 +59,13 @@ def test_every_example_prints_what_the_page_shows(tmp_path: Path, monkeypatch: p
     (tmp_path / "tests" / "data").mkdir(parents=True)
     shutil.copy(DATA / "framework-small.yaml", tmp_path / "tests" / "data" / "framework-small.yaml")
     monkeypatch.chdir(tmp_path)
-    # `out/framework.yaml` for the --sources-dir example: the shipped sets consolidated (fake embedder; the
-    # page shows only the lines that do not depend on the engine).
+    # `framework/framework.yaml` for the --sources-dir example: the shipped sets consolidated (fake
+    # embedder; the page shows only the lines that do not depend on the engine).
     monkeypatch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
     (tmp_path / "mappings").mkdir()
     shutil.copy(MAPPINGS / "domains.yaml", tmp_path / "mappings" / "domains.yaml")
-    consolidate = ["consolidate", "-s", str(STANDARDS), "-m", "mappings", "-o", "out", "-q", "--no-exports"]
-    assert runner.invoke(app, consolidate, catch_exceptions=False).exit_code == 0
+    consolidate = ["consolidate", "-s", str(STANDARDS), "-m", "mappings", "-o", "framework", "-q"]
+    assert runner.invoke(app, [*consolidate, "--no-exports"], catch_exceptions=False).exit_code == 0
     for command, shown in examples:
         result = runner.invoke(app, shlex.split(command)[1:], env={"COLUMNS": "200"}, catch_exceptions=False)
         printed = result.output.splitlines()
