@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from ..errors import OutputError
 from ..files import refuse_folder, write_atomic
-from ..imports.common import PROVENANCE_OPTIONS, REQUIRED_PROVENANCE, render_set
+from ..imports.common import PROVENANCE_OPTIONS, REQUIRED_PROVENANCE, ImportSourceError, render_set
 from ..models import StandardSet
 from ._app import app, console, err_console
 
@@ -149,6 +149,8 @@ def import_spreadsheet_cmd(
     """
     from ..imports.spreadsheet import import_spreadsheet
 
+    if not source.is_file():  # before asking for provenance on a terminal
+        raise ImportSourceError("no such file", file=source, hint="Check the path to the spreadsheet.")
     provenance = _provenance(
         id=set_id,
         name=name,
