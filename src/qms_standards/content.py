@@ -202,24 +202,22 @@ def _behaviour(ask: str) -> str | None:
     return f"Staff and leaders {ask[:1].lower()}{ask[1:]}"
 
 
-def draft_behaviours(asks: Sequence[ContentLine], title: str) -> list[ContentLine]:
+def draft_behaviours(asks: Sequence[ContentLine]) -> list[ContentLine]:
     """What staff and leaders do: each ask that is an instruction, with the ask's refs."""
     out = [
         ContentLine(text=text, refs=ask.refs) for ask in asks if (text := _behaviour(ask.text)) is not None
     ]
     if not out and asks:
-        subject = title[:1].lower() + title[1:]
         out = [
             ContentLine(
-                text=f"Staff and leaders know what {subject} asks of them and do it", refs=asks[0].refs
+                text="Staff and leaders know what this standard asks of them and do it", refs=asks[0].refs
             )
         ]
     return out[: LIMITS["behaviours"]]
 
 
-def _from_cues(sources: Sequence[Source], title: str) -> dict[str, list[ContentLine]]:
+def _from_cues(sources: Sequence[Source]) -> dict[str, list[ContentLine]]:
     """Outputs, outcomes and evidence from the cues the members name, the most weighty first."""
-    subject = title[:1].lower() + title[1:]
     found: dict[str, dict[str, tuple[float, int, list[str]]]] = {
         "outputs": {},
         "outcomes": {},
@@ -234,8 +232,7 @@ def _from_cues(sources: Sequence[Source], title: str) -> dict[str, list[ContentL
         if not hits or weight < CUE_SHARE * total:
             continue
         for kind, lines in (("outputs", cue.outputs), ("outcomes", cue.outcomes), ("evidence", cue.evidence)):
-            for line in lines:
-                text = line.format(subject=subject)
+            for text in lines:
                 held = found[kind].get(text)
                 refs = sorted({*(held[2] if held else []), *(s.ref for s in hits)})
                 found[kind][text] = (max(weight, held[0]) if held else weight, order, refs)
@@ -253,31 +250,30 @@ def draft_content(sources: Sequence[Source]) -> Drafted:
     ordered = _order(sources)
     title = draft_title(ordered)
     asks = consolidate_asks(ordered)
-    cues = _from_cues(ordered, title)
-    subject = title[:1].lower() + title[1:]
+    cues = _from_cues(ordered)
     every = tuple(sorted(s.ref for s in ordered))
     centre = (ordered[0].ref,)
     outputs = cues["outputs"] or [
         ContentLine(
-            text=f"A written description of how the service meets {subject}, and who owns it", refs=every
+            text="A written description of how the service meets this standard, and who owns it", refs=every
         )
     ]
     outcomes = cues["outcomes"] or [
         ContentLine(
-            text=f"People who use the service benefit from {subject}: shown by the service's self-assessment "
-            "and its audit",
+            text="People who use the service benefit from this standard being met: shown by the service's "
+            "self-assessment and its audit",
             refs=centre,
         )
     ]
     evidence = cues["evidence"] or [
-        ContentLine(text=f"Audit or review of {subject}, with actions", refs=every)
+        ContentLine(text="An audit or review of this standard, with actions", refs=every)
     ]
     return Drafted(
         title=title,
         statement=" ".join(a.text if a.text.endswith((".", "!", "?")) else a.text + "." for a in asks),
         asks=tuple(asks),
         good_looks_like=GoodLooksLike(
-            outputs=tuple(outputs), behaviours=tuple(draft_behaviours(asks, title)), outcomes=tuple(outcomes)
+            outputs=tuple(outputs), behaviours=tuple(draft_behaviours(asks)), outcomes=tuple(outcomes)
         ),
         evidence=tuple(evidence),
     )

@@ -1,8 +1,8 @@
 """The cues content.py drafts "what good looks like" from: a subject named in a member, and its lines.
 
 A cue fires for a member whose title or text matches its pattern (case-insensitive); each line it adds names
-those members as its sources. `{subject}` is the standard's title in lower case. The lines are starting
-points in plain words for a quality team to agree or rewrite (mappings/content.yaml), not quotations.
+those members as its sources. The lines are starting points in plain words for a quality team to agree or
+rewrite (mappings/content.yaml), not quotations.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ CUES: tuple[Cue, ...] = (
         ("Nutrition screening audit and food and fluid charts",),
     ),
     Cue(
-        r"\bpremises|\bequipment|\bfacilit|\binfrastructure|\benvironment\b",
+        r"\bpremises|\bequipment|\bfacilit|\binfrastructure|\bcare environment",
         ("An equipment register and planned maintenance schedule for premises and equipment",),
         ("People are cared for in clean, safe and suitable surroundings with working equipment",),
         ("Environment and equipment audits, maintenance records and actions on faults",),
@@ -95,7 +95,7 @@ CUES: tuple[Cue, ...] = (
     ),
     Cue(
         r"\brisk",
-        ("A risk register for {subject}, with owners, controls and review dates",),
+        ("A risk register entry for each risk this standard covers, with owner, controls and review date",),
         ("Risks to people are found and reduced before they cause harm: overdue risk actions are tracked",),
         ("Risk register extract and minutes where risks were reviewed",),
     ),
@@ -107,25 +107,25 @@ CUES: tuple[Cue, ...] = (
     ),
     Cue(
         r"\bpolicy\b|\bpolicies\b",
-        ("A current, approved policy for {subject}, with its owner and review date",),
+        ("A current, approved policy that covers this standard, with its owner and review date",),
         (),
         ("The policy, with its approval and review dates",),
     ),
     Cue(
         r"\bplan\b|\bplans\b|\bplanning|\bplanned",
-        ("A plan for {subject} with owners, dates and resources",),
+        ("A written plan with owners, dates and resources",),
         (),
         ("The plan and a record of progress against it",),
     ),
     Cue(
         r"\brecord|\bdocument|\binformation\b",
-        ("Records that show {subject} in practice, kept accurate, secure and up to date",),
+        ("Records that show the standard is met in practice, kept accurate, secure and up to date",),
         ("People and staff can find accurate, up-to-date information when they need it",),
         ("Record-keeping audit results",),
     ),
     Cue(
         r"\bmonitor|\bmeasur|\bdata\b|\bperformance\b|\bevaluat|\banalys",
-        ("A set of measures for {subject}, reported regularly to the people who act on them",),
+        ("A small set of measures, reported regularly to the people who act on them",),
         ("Results are known and used: the measures show whether care is getting better",),
         ("Performance reports or dashboards and the minutes where they were discussed",),
     ),
@@ -139,7 +139,7 @@ CUES: tuple[Cue, ...] = (
         r"\breview\b|\breviews\b|\breviewing",
         (),
         (),
-        ("Minutes of the meetings where {subject} was reviewed, with decisions and actions",),
+        ("Minutes of the meetings where this standard was reviewed, with decisions and actions",),
     ),
     Cue(
         r"\bimprov|\blearn|\binnovat|\bPDSA\b",
@@ -149,13 +149,13 @@ CUES: tuple[Cue, ...] = (
     ),
     Cue(
         r"\blead|\bgovernance|\baccountab|\bresponsibilit|\broles?\b|\bboard\b|\btop management",
-        ("Terms of reference and a chart showing who is responsible and accountable for {subject}",),
+        ("Terms of reference, and a chart of who is responsible and accountable for what",),
         (),
-        ("Board or committee minutes and assurance reports on {subject}",),
+        ("Board or committee minutes and the assurance reports they received",),
     ),
     Cue(
         r"\bvision|\bstrategy|\bshared purpose|\bvalues\b|\bobjectives\b",
-        ("A written vision, strategy or objectives for {subject}, shared with staff",),
+        ("A written vision, strategy or objectives, shared with staff",),
         ("Staff can say what the service is trying to achieve and how their work contributes",),
         ("The strategy or objectives and staff survey results on shared purpose",),
     ),
@@ -184,7 +184,7 @@ CUES: tuple[Cue, ...] = (
         ("Speaking-up log, duty of candour records and staff survey results",),
     ),
     Cue(
-        r"\bwellbeing|\bwell-being",
+        r"\bstaff wellbeing|\bwellbeing of (our )?staff|\bworkforce wellbeing",
         ("A staff wellbeing offer and how staff can use it",),
         ("Staff are well and supported: sickness absence and staff survey wellbeing scores",),
         ("Staff survey results and sickness absence data",),
