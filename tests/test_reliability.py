@@ -387,3 +387,27 @@ def test_what_people_added_to_a_tracker_stops_a_re_export(
     assert f"{tracker}: holds what people added that a re-export would not keep: {said_part}" in said, said
     assert "hint: Copy those sheets, columns or comments to another workbook" in said
     assert tracker.read_bytes() == before
+
+
+class _Wide:
+    """A stand-in for another model written under the same name: vectors of another width."""
+
+    name = "fake"
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def encode(self, texts: list[str], progress=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def test_a_cache_shard_of_another_width_costs_a_re_embedding_not_a_crash(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path, "fake")
+    embed_texts(["Consent"], _Wide(64), cache)  # a stray shard under this model's name
+    vectors, embedded = embed_texts(["Consent", "Medicines"], _Wide(384), cache)
+    assert vectors.shape == (2, 384) and embedded == 2
+    # The real model's vectors now outnumber the stray ones, so they are the ones read back.
+    again, embedded = embed_texts(["Consent", "Medicines"], _Wide(384), cache)
+    assert again.shape == (2, 384) and embedded == 0

@@ -114,15 +114,29 @@ class EmbeddingCache:
         return sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else []
 
     def load(self) -> dict[str, np.ndarray]:
-        """Every cached vector by text key; unreadable shards (a concurrent compaction) are skipped."""
-        found: dict[str, np.ndarray] = {}
+        """Every cached vector by text key; unreadable shards (a concurrent compaction) are skipped.
+
+        One model gives vectors of one width. Shards of another width (written by something else under
+        this model's name) are left out, the most common width by vector count winning, so a stray shard
+        costs a re-embedding, never a crash.
+        """
+        shards: list[tuple[np.ndarray, np.ndarray]] = []
         for shard in self._shards():
             try:
                 with np.load(shard, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
             except (OSError, ValueError, KeyError, EOFError):
                 continue
-            found.update(zip(keys.tolist(), vectors, strict=True))
+            if vectors.ndim == 2 and len(keys) == len(vectors):
+                shards.append((keys, vectors))
+        widths: dict[int, int] = {}
+        for _keys, vectors in shards:
+            widths[vectors.shape[1]] = widths.get(vectors.shape[1], 0) + len(vectors)
+        width = max(sorted(widths), key=lambda w: widths[w]) if widths else 0
+        found: dict[str, np.ndarray] = {}
+        for keys, vectors in shards:
+            if vectors.shape[1] == width:
+                found.update(zip(keys.tolist(), vectors, strict=True))
         return found
 
     def save(self, keys: list[str], vectors: np.ndarray) -> None:
@@ -176,6 +190,11 @@ def embed_texts(
         if progress is not None:
             progress(0, len(missing))  # the total shows while the model loads, before the first batch
         vectors = embedder.encode([t for _, t in missing], progress=progress)
+        width = next(iter(known.values())).shape[0] if known else vectors.shape[1]
+        if width != vectors.shape[1]:  # the cache holds another model's vectors: embed everything afresh
+            known = {}
+            missing = sorted(dict(zip(keys, texts, strict=True)).items())
+            vectors = embedder.encode([t for _, t in missing], progress=progress)
         fresh = dict(zip((k for k, _ in missing), vectors, strict=True))
         if cache is not None:
             cache.save([k for k, _ in missing], vectors)
