@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import consolidate, diff, evaluate, export, export_grc, imports, returns, review, sets  # noqa: F401
+from . import consolidate, content, diff, evaluate, export, export_grc, imports, returns, review, sets  # noqa: F401
 from ._app import ExitCode, app
 
 
