@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -228,12 +229,13 @@ def test_risk_sheet_heat_map_counts_standards_by_severity_and_likelihood(framewo
 def test_crosswalk_lists_every_source_requirement_and_the_exclusion(framework: Framework) -> None:
     ws = _book(render_tracker(framework))["Crosswalk"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    assert len(rows) == 12 + 1
-    excluded = [r for r in rows if r[6] == "excluded"]
+    assert len(rows) == 12 + 3 + 1  # home links, related links, the exclusion
+    excluded = [r for r in rows if r[7] == "excluded"]
     assert excluded == [
         [
             "iso-9001-2015",
             "4.4.2",
+            None,
             None,
             None,
             None,
@@ -251,11 +253,30 @@ def test_crosswalk_lists_every_source_requirement_and_the_exclusion(framework: F
         "QS-003",
         "Learning from incidents",
         "D2",
+        "home",
         "subset",
         8,
         0.81,
         None,
     ] in rows
+
+
+def test_crosswalk_is_many_to_many_with_one_home_per_requirement(framework: Framework) -> None:
+    ws = _book(render_tracker(framework))["Crosswalk"]
+    assert ws["G1"].value == "Link"
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    homes = Counter(f"{r[0]}:{r[1]}" for r in rows if r[6] == "home")
+    assert set(homes.values()) == {1}
+    assert set(homes) == {link.ref for s in framework.standards for link in s.sources}
+    related = [(f"{r[0]}:{r[1]}", r[3], r[7], r[8]) for r in rows if r[6] == "related"]
+    assert related == [
+        ("cqc-saf-2024:well-led/freedom-to-speak-up", "QS-001", "intersect", 4),
+        ("cqc-saf-2024:well-led/learning-improvement-innovation", "QS-003", "intersect", 6),
+        ("iso-9001-2015:10.2", "QS-006", "subset", 5),
+    ]
+    # A related row sits right under its requirement's home row.
+    at = next(i for i, r in enumerate(rows) if r[1] == "10.2" and r[6] == "related")
+    assert rows[at - 1][:7] == ["iso-9001-2015", "10.2", rows[at][2], "QS-003", rows[at - 1][4], "D2", "home"]
 
 
 def test_about_sheet_holds_provenance(framework: Framework) -> None:

@@ -93,6 +93,15 @@ def test_a_fresh_export_reads_back_with_every_row_and_nothing_filled(tmp_path: P
     )
 
 
+def test_a_standard_holds_its_home_refs_not_the_ones_it_only_partly_covers(tmp_path: Path) -> None:
+    # The Crosswalk sheet lists related links too (Link column `related`): they are not what a standard held.
+    tracker = read_tracker(export(tmp_path / "t.xlsx"))
+    for standard in _FRAMEWORK.standards:
+        held = tracker.entries[(standard.id, "")].sources
+        assert sorted(held) == sorted(link.ref for link in standard.sources), standard.id
+    assert any(s.related for s in _FRAMEWORK.standards)
+
+
 def test_fill_in_values_read_back_typed(tmp_path: Path) -> None:
     path = export(tmp_path / "t.xlsx", services=SERVICES)
     fill(

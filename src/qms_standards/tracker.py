@@ -216,9 +216,11 @@ def _crosswalk_refs(book: Any) -> dict[str, tuple[str, ...]]:
         return {}
     held: dict[str, list[str]] = {}
     sheet = book[L.CROSSWALK_SHEET]
-    for row in sheet.iter_rows(min_row=2, max_row=last_filled_row(sheet), max_col=4, values_only=True):
-        set_id, requirement_id, _, standard_id = (*row, None, None, None, None)[:4]
-        if set_id and requirement_id and isinstance(standard_id, str):
+    # Column G says `related` on a row for a standard that only partly covers the ref (not what it held);
+    # trackers exported before the Link column have a relationship there, never `related`.
+    for row in sheet.iter_rows(min_row=2, max_row=last_filled_row(sheet), max_col=7, values_only=True):
+        set_id, requirement_id, _, standard_id, _, _, link = (*row, *[None] * 7)[:7]
+        if set_id and requirement_id and isinstance(standard_id, str) and link != "related":
             held.setdefault(standard_id, []).append(make_ref(str(set_id), str(requirement_id)))
     return {standard_id: tuple(refs) for standard_id, refs in held.items()}
 

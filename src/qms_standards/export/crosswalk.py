@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..models import Domain, Framework, SourceLink, SourceSet, Standard, split_ref
+from ..models import Domain, Framework, RelatedLink, SourceLink, SourceSet, Standard, split_ref
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -55,14 +55,19 @@ def source_summary(standard: Standard, crosswalk_sheet: str = "Crosswalk") -> st
 
 @dataclass(frozen=True)
 class CrosswalkRow:
-    """Where one source requirement went: a standard (with its link) or the excluded list."""
+    """Where one source requirement went: a standard (with its link) or the excluded list.
+
+    `kind` is `home` for the one standard holding the requirement, `related` for a standard that also
+    partly covers it (`crosswalk_links` only), `excluded` for a requirement left out on purpose.
+    """
 
     set_id: str
     requirement_id: str
     ref: str
     standard: Standard | None = None
-    link: SourceLink | None = None
+    link: SourceLink | RelatedLink | None = None
     reason: str | None = None  # why it was excluded
+    kind: str = "home"
 
     @property
     def title(self) -> str:
@@ -75,6 +80,7 @@ def source_sets(framework: Framework) -> list[SourceSet]:
     known = {s.id for s in framework.framework.sources}
     named = {split_ref(link.ref)[0] for s in framework.standards for link in s.sources}
     named |= {split_ref(e.ref)[0] for e in framework.excluded}
+    named |= {split_ref(link.ref)[0] for s in framework.standards for link in s.related}
     stubs = [
         SourceSet(id=i, name=i, version="", publisher="", licence="", requirements=0, sha256="")
         for i in sorted(named - known)
@@ -89,9 +95,39 @@ def crosswalk(framework: Framework) -> list[CrosswalkRow]:
         for standard in framework.standards
         for link in standard.sources
     ]
-    rows += [CrosswalkRow(*split_ref(e.ref), e.ref, reason=e.reason) for e in framework.excluded]
+    rows += [
+        CrosswalkRow(*split_ref(e.ref), e.ref, reason=e.reason, kind="excluded") for e in framework.excluded
+    ]
+    return _in_clause_order(framework, rows)
+
+
+def crosswalk_links(framework: Framework) -> list[CrosswalkRow]:
+    """The many-to-many crosswalk: every home link and every related link, and the exclusions.
+
+    Each requirement has one `home` row (or one `excluded` row) and a `related` row per standard that also
+    partly covers it; rows run by set, clause number, home before related, then standard id.
+    """
+    rows = crosswalk(framework)
+    rows += [
+        CrosswalkRow(*split_ref(link.ref), link.ref, standard, link, kind="related")
+        for standard in framework.standards
+        for link in standard.related
+    ]
+    return _in_clause_order(framework, rows)
+
+
+def _in_clause_order(framework: Framework, rows: list[CrosswalkRow]) -> list[CrosswalkRow]:
     order = {s.id: i for i, s in enumerate(source_sets(framework))}
-    return sorted(rows, key=lambda r: (order[r.set_id], natural_key(r.requirement_id), r.ref))
+    return sorted(
+        rows,
+        key=lambda r: (
+            order[r.set_id],
+            natural_key(r.requirement_id),
+            r.ref,
+            r.kind == "related",
+            natural_key(r.standard.id if r.standard else ""),
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -142,14 +142,19 @@ def render_markdown(framework: Framework) -> str:
         (_coverage(doc, framework, domains), []),
     ]
     anchors: dict[str, str] = {}
+    later: dict[str, list[str]] = {}  # each standard's related list, written once every anchor is known
     for domain, standards in domains:
         head = doc.heading(2, f"{domain.id} {domain.name}")
         doc.lines(*_paragraph(domain.description))
         if not standards:
             doc.lines("No standards in this domain.")
-        subs = [_standard(doc, s) for s in standards]
+        subs = [_standard(doc, s, later) for s in standards]
         anchors.update({s.id: sub.slug for s, sub in zip(standards, subs, strict=True)})
         sections.append((head, subs))
+    homes = {link.ref: s for s in framework.standards for link in s.sources}
+    for standard in framework.standards:
+        if standard.related:
+            later[standard.id] += _related(standard, homes, anchors)
     sections += [(h, []) for h in _appendices(doc, framework, anchors)]
     for head, subs in sections:
         toc.append(f"- [{_inline(head.text)}](#{head.slug})")
@@ -236,7 +241,7 @@ def _coverage(doc: _Document, framework: Framework, domains: list[Any]) -> _Head
     return head
 
 
-def _standard(doc: _Document, standard: Standard) -> _Heading:
+def _standard(doc: _Document, standard: Standard, later: dict[str, list[str]]) -> _Heading:
     head = doc.heading(3, f"{standard.id} {standard.title}")
     if not standard.asks:  # a framework written before statements listed their asks
         doc.lines(*("> " + line for line in _paragraph(standard.statement)))
@@ -256,7 +261,22 @@ def _standard(doc: _Document, standard: Standard) -> _Heading:
     doc.lines(
         *_table(["Source requirement", "Title", "Relationship", "Strength", "Similarity"], rows, "lllrr")
     )
+    later[standard.id] = []
+    doc.blocks.append(later[standard.id])
     return head
+
+
+def _related(standard: Standard, homes: dict[str, Standard], anchors: dict[str, str]) -> list[str]:
+    """The short "Also partly covers" list: requirements homed in another standard that this one touches."""
+    lines = ["**Also partly covers** (requirements whose home is another standard):", ""]
+    for link in standard.related:
+        home = homes.get(link.ref)
+        where = f"[{_cell(home.id)}](#{anchors[home.id]})" if home is not None and home.id in anchors else ""
+        lines.append(
+            f"- {_code(link.ref)} {_inline(link.title)}: {link.relationship}, strength {link.strength}"
+            + (f"; home {where}" if where else "")
+        )
+    return lines
 
 
 def _appendices(doc: _Document, framework: Framework, anchors: dict[str, str]) -> list[_Heading]:

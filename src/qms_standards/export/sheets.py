@@ -10,7 +10,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..models import Domain, Framework, Standard
 from . import layout as L
 from .content_cells import evidence_cell, good_looks_like_cell
-from .crosswalk import crosswalk, domains_with_standards, source_sets
+from .crosswalk import crosswalk_links, domains_with_standards, source_sets
 from .style import (
     BOLD,
     CENTRE,
@@ -52,6 +52,7 @@ CROSSWALK_COLUMNS = (
     L.Column("standard", "Standard", 10),
     L.Column("standard_title", "Standard title", 30, wrap=True),
     L.Column("domain", "Domain", 9),
+    L.Column("link", "Link", 9),  # home (its one standard) or related (also partly covered); see tracker.py
     L.Column("relationship", "Relationship", 12),
     L.Column("strength", "Strength", 9),
     L.Column("similarity", "Similarity", 10),
@@ -106,9 +107,13 @@ def write_domain(ws: Worksheet, domain: Domain, standards: Sequence[Standard]) -
 
 
 def write_crosswalk(ws: Worksheet, framework: Framework) -> None:
-    """Every source requirement and where it went: its standard with relationship and strength, or why not."""
+    """Every source requirement and where it went: its home, standards also partly covering it, or why not.
+
+    The crosswalk is many-to-many: one `home` row per requirement and a `related` row per standard that
+    also partly covers it, each with relationship and strength; an excluded requirement has its reason.
+    """
     rows = []
-    for row in crosswalk(framework):
+    for row in crosswalk_links(framework):
         if row.standard is not None and row.link is not None:
             rows.append(
                 [
@@ -118,6 +123,7 @@ def write_crosswalk(ws: Worksheet, framework: Framework) -> None:
                     row.standard.id,
                     row.standard.title,
                     row.standard.domain,
+                    row.kind,
                     row.link.relationship,
                     row.link.strength,
                     round(row.link.similarity, 4),
@@ -125,9 +131,7 @@ def write_crosswalk(ws: Worksheet, framework: Framework) -> None:
                 ]
             )
         else:
-            rows.append(
-                [row.set_id, row.requirement_id, None, None, None, None, "excluded", None, None, row.reason]
-            )
+            rows.append([row.set_id, row.requirement_id, *[None] * 5, "excluded", None, None, row.reason])
     table(ws, CROSSWALK_COLUMNS, rows)
     protect(ws)
 
