@@ -411,3 +411,21 @@ def test_a_cache_shard_of_another_width_costs_a_re_embedding_not_a_crash(tmp_pat
     # The real model's vectors now outnumber the stray ones, so they are the ones read back.
     again, embedded = embed_texts(["Consent", "Medicines"], _Wide(384), cache)
     assert again.shape == (2, 384) and embedded == 0
+
+
+def test_review_apply_is_refused_while_another_run_holds_the_mappings(tmp_path: Path) -> None:
+    from test_review import _row, _workbook
+
+    standards, mappings = make_tree(tmp_path)
+    workbook = _workbook(
+        tmp_path / "review.xlsx", [_row(1, "beta-2023:4.1", "alpha-2020:4.1")], {1: ("same", "QA lead")}
+    )
+    args = ["review", "-s", str(standards), "-m", str(mappings), "--apply", str(workbook)]
+    with files.run_lock([mappings], "qms consolidate"):
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"another qms run is writing to {mappings} (qms consolidate" in " ".join(result.output.split())
+    assert not (mappings / "overrides.yaml").exists()
+    assert runner.invoke(app, args).exit_code == 0
+    assert (mappings / "overrides.yaml").exists()
+    assert [p.name for p in mappings.iterdir() if p.name.startswith(".")] == []

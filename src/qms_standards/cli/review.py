@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import QmsError
-from ..files import write_atomic
+from ..files import run_lock, write_atomic
 from ..load import OVERRIDES_FILE, load_catalogue
 from ._app import app, console, engine_settings
 from .progress import progress_bars
@@ -197,15 +197,18 @@ def _apply(
     from ..overrides_edit import apply_review
 
     refs = load_catalogue([standards], None).refs()
-    result = apply_review(workbook, mappings, refs, by=by, date=today)
     path = mappings / OVERRIDES_FILE
     if dry_run:
+        result = apply_review(workbook, mappings, refs, by=by, date=today)
         _render_applied(result)
         _preview_decisions(result.text, standards, mappings, quiet)
         console.print(f"Nothing written (--dry-run): {path} unchanged.", highlight=False, soft_wrap=True)
         return
-    if result.text is not None:
-        write_atomic(path, result.text)
+    # Read, edit and write overrides.yaml as one step: two applies at once would each drop the other's.
+    with run_lock([mappings], "qms review --apply"):
+        result = apply_review(workbook, mappings, refs, by=by, date=today)
+        if result.text is not None:
+            write_atomic(path, result.text)
     _render_applied(result)
     console.print(
         f"wrote {path}" if result.text is not None else f"{path} unchanged", highlight=False, soft_wrap=True
