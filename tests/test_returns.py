@@ -507,3 +507,19 @@ def test_a_workbook_of_several_services_is_accepted_or_rejected_whole(trust: dic
     )
     assert {p.file for p in result.problems} == {both}  # QS-001 of both its services
     assert [r.service for r in result.returns.returns] == ["Cardiology"]  # the other folder's file is kept
+
+
+def test_per_service_export_stops_before_writing_when_an_earlier_file_is_not_a_tracker(
+    tmp_path: Path,
+) -> None:
+    services = tmp_path / "services.yaml"
+    services.write_text(SERVICES_YAML, encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "cardiology.xlsx").write_text("not a workbook", encoding="utf-8")
+    result = runner.invoke(
+        app, ["export", "tracker", str(SMALL), "--per-service", str(folder), "--services-file", str(services)]
+    )
+    assert result.exit_code == 2
+    assert f"error: {folder / 'cardiology.xlsx'}: not an xlsx workbook" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["cardiology.xlsx"]  # nothing else written
