@@ -321,10 +321,10 @@ class Weights(Model):
 class Grouping(Model):
     """How the fit of two requirements in one standard is scored (see `similarity`); weights sum to 1."""
 
-    meaning: Unit = Field(default=0.5, description="Cosine of the set-centred text embeddings.")
-    title_meaning: Unit = Field(default=0.2, description="Cosine of the set-centred title embeddings.")
-    subject: Unit = Field(default=0.2, description="TF-IDF cosine of the subject words.")
-    title_words: Unit = Field(default=0.1, description="rapidfuzz token-sort ratio of the titles.")
+    meaning: Unit = Field(default=0.6, description="Cosine of the set-centred text embeddings.")
+    title_meaning: Unit = Field(default=0.3, description="Cosine of the set-centred title embeddings.")
+    subject: Unit = Field(default=0.1, description="TF-IDF cosine of the subject words.")
+    title_words: Unit = Field(default=0.0, description="rapidfuzz token-sort ratio of the titles.")
     neighbours: int = Field(
         default=3, ge=1, le=50, description="Best cross-set matches averaged for each item's local level."
     )
@@ -339,10 +339,10 @@ class Settings(Model):
         default=0.87,
         description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
     )
-    threshold: Unit = Field(default=0.45, description="Average score at which requirements share a standard.")
+    threshold: Unit = Field(default=0.425, description="Average score at which requirements share a standard.")
     grouping: Grouping = Grouping()
     related_threshold: Unit = Field(
-        default=0.55, description="Fit at which a standard also partly covers a requirement homed elsewhere."
+        default=0.5, description="Fit at which a standard also partly covers a requirement homed elsewhere."
     )
     related_per_requirement: int = Field(
         default=3, ge=0, le=20, description="Most related standards listed for one requirement."

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import QmsError
-from ..evaluate import CrosswalkReport
+from ..evaluate import CrosswalkReport, GoldCrosswalk
 from ..files import write_atomic
 from ._app import app, console, engine_settings, err_console
 from .progress import progress_bars
@@ -61,6 +61,14 @@ def evaluate(
         Path | None,
         typer.Option("--equal-clusters-out", help="Write the equal grouping as JSON (lists of ids)."),
     ] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Choose the grouping weights and cuts from the crosswalks by the documented rule, "
+            "and compare them with the defaults.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Score the engine on gold crosswalks: the standards users get, equal matches, links, recall at k.
@@ -83,6 +91,9 @@ def evaluate(
     golds = [load_gold(path) for path in files]  # every file checked before any work
     embedder = SentenceTransformerEmbedder(settings.model)
     cache = EmbeddingCache(default_cache_dir(), settings.model)
+    if calibrate:
+        _print_calibration(golds, embedder, cache, as_json)
+        return
     results = []
     with progress_bars(quiet=quiet or as_json) as progress:
         for data in golds:
@@ -156,3 +167,67 @@ def _print_report(report: CrosswalkReport, sweep: bool) -> None:
                 f"{e.bcubed['any'].f1:.3f}",
             )
         console.print(sweep_table)
+
+
+def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: object, as_json: bool) -> None:
+    from ..calibrate import calibrate
+    from ..models import Settings
+
+    with console.status("Calibrating over the weight grid (about a minute)"):
+        result = calibrate(golds, embedder, cache)
+    default = Settings()
+    chosen = {
+        "grouping": result.grouping.model_dump(),
+        "threshold": result.threshold,
+        "related_threshold": result.related_threshold,
+    }
+    current = {
+        "grouping": default.grouping.model_dump(),
+        "threshold": default.threshold,
+        "related_threshold": default.related_threshold,
+    }
+    if as_json:
+        payload = {
+            "chosen": chosen,
+            "defaults": current,
+            "defaults_reproduced": chosen == current,
+            "per_crosswalk": result.per_crosswalk,
+            "held_out": {k: {"threshold": t, "f1": f} for k, (t, f) in result.held_out.items()},
+            "plain_cosine": {k: {"threshold": t, "f1": f} for k, (t, f) in result.plain_cosine.items()},
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="Defaults from the crosswalks (rule: qms_standards.calibrate)")
+    for column in ("setting", "chosen", "default now"):
+        table.add_column(column)
+    for name in ("meaning", "title_meaning", "subject", "title_words"):
+        table.add_row(
+            f"grouping.{name}", f"{getattr(result.grouping, name):g}", f"{getattr(default.grouping, name):g}"
+        )
+    table.add_row("threshold", f"{result.threshold:g}", f"{default.threshold:g}")
+    table.add_row("related_threshold", f"{result.related_threshold:g}", f"{default.related_threshold:g}")
+    console.print(table)
+    figures = Table(title="Standards grouping, any-level pairwise F1")
+    for column in (
+        "crosswalk",
+        "chosen defaults",
+        "cut chosen on the others -> F1 here",
+        "plain cosine at its best cut",
+    ):
+        figures.add_column(column, justify="left" if column == "crosswalk" else "right")
+    for name, f1 in result.per_crosswalk.items():
+        held = result.held_out.get(name)
+        plain = result.plain_cosine[name]
+        figures.add_row(
+            name,
+            f"{f1:.3f}",
+            f"{held[0]:g} -> {held[1]:.3f}" if held else "",
+            f"{plain[1]:.3f} at {plain[0]:g}",
+        )
+    console.print(figures)
+    console.print(
+        "The defaults are reproduced."
+        if chosen == current
+        else "The defaults differ from what the rule chose.",
+        highlight=False,
+    )
