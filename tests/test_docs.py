@@ -82,7 +82,10 @@ def test_every_import_the_readme_shows_works() -> None:
 # what the page shows line for line; a line `...` stands for any number of lines, `[...]` for any text
 # within a line. `make` lines are not run (they install things): the target must exist. A page whose
 # blocks run the embedding model (consolidate, review, explain, evaluate) is a slow test. Examples that
-# are not meant to be run as they stand (output shapes, fragments) go in ```text blocks.
+# are not meant to be run as they stand (output shapes, fragments) go in ```text blocks. A page can set
+# up what its examples need, unseen by readers, in `<!-- docs-test ... -->` comments of `$ command` lines
+# (run in place, in page order; their output is not compared, but they must succeed); `$QMS_REPO` there is
+# the repository, for its test data.
 
 DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Pages whose console examples need inputs the page does not create (filled trackers, returned
@@ -92,16 +95,18 @@ UNCHECKED = {
     "promises.md": "needs a consolidated framework and filled trackers the page does not create",
     "self-assessment.md": "needs a consolidated framework and returned trackers the page does not create",
 }
-CONSOLE = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
+CONSOLE = re.compile(r"^```console\n(.*?)^```|^<!-- docs-test\n(.*?)^-->", re.S | re.M)
+SETUP = "#setup\n"  # marks a hidden block: its commands must succeed, their output is not compared
 MODEL_COMMANDS = re.compile(r"^\$ qms (consolidate|review|explain|evaluate)\b", re.M)
 
 
 def _pages() -> list:  # type: ignore[type-arg]
     params = []
     for page in DOC_PAGES:
+        text = page.read_text(encoding="utf-8")
         blocks = [
-            (page.read_text(encoding="utf-8")[: m.start()].count("\n") + 1, m.group(1))
-            for m in CONSOLE.finditer(page.read_text(encoding="utf-8"))
+            (text[: m.start()].count("\n") + 1, m.group(1) if m.group(1) is not None else SETUP + m.group(2))
+            for m in CONSOLE.finditer(text)
         ]
         if blocks:
             marks = [pytest.mark.slow] if any(MODEL_COMMANDS.search(b) for _, b in blocks) else []
@@ -161,6 +166,7 @@ def test_every_console_example_prints_what_the_page_shows(
 ) -> None:
     env = _environment()
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    env["QMS_REPO"] = str(ROOT)
     for line, block in blocks:
         for command, expected in _steps(block):
             if command.startswith("make "):
@@ -175,6 +181,9 @@ def test_every_console_example_prints_what_the_page_shows(
                 check=False,
             )
             actual = (done.stdout + done.stderr).splitlines()
+            if block.startswith(SETUP):
+                assert done.returncode == 0, f"{page.name}:{line}: setup $ {command}\n" + "\n".join(actual)
+                continue
             assert _matches(expected, actual), (
                 f"{page.name}:{line}: $ {command}\n--- the page shows:\n"
                 + "\n".join(expected)
