@@ -67,3 +67,39 @@ def test_the_embedding_bar_says_the_model_is_loading_until_the_first_batch() -> 
     assert step_label("Embedding", 64, 408) == ("Embedding", 408)
     assert step_label("Embedding", 0, 0) == ("Embedding", 0)
     assert step_label("Scoring pairs", 0, 10) == ("Scoring pairs", 10)
+
+
+def test_the_embedded_count_is_the_embedding_bars_total(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import FakeEmbedder
+    from engine_helpers import make_tree
+    from qms_standards.cli.consolidate import _embedded_note
+    from qms_standards.embedding import EmbeddingCache
+    from qms_standards.framework import consolidate
+    from qms_standards.load import load_catalogue
+    from qms_standards.models import Settings
+
+    catalogue = load_catalogue(list(make_tree(tmp_path)[:1]), make_tree(tmp_path / "m")[1])
+    assert catalogue.mappings is not None
+    reports: list[tuple[str, int, int]] = []
+    cache = EmbeddingCache(tmp_path / "cache", "all-MiniLM-L6-v2")
+    result = consolidate(
+        catalogue.sets,
+        catalogue.mappings,
+        Settings(),
+        FakeEmbedder(),
+        cache,
+        progress=lambda *r: reports.append(r),
+    )
+    bar_total = [total for step, _, total in reports if step == "Embedding"][-1]
+    assert result.embedded == bar_total > 0
+    assert result.domains_embedded >= len(catalogue.mappings.domains)  # each description, and its topics
+    note = _embedded_note(result.embedded, result.domains_embedded)
+    assert note == (
+        f"Embedded {bar_total} requirement text(s) and title(s) and {result.domains_embedded} text(s) "
+        "of the domain descriptions not in the cache."
+    )
+    again = consolidate(catalogue.sets, catalogue.mappings, Settings(), FakeEmbedder(), cache)
+    assert (
+        _embedded_note(again.embedded, again.domains_embedded)
+        == "Every text's embedding came from the cache."
+    )

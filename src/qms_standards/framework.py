@@ -56,10 +56,11 @@ class Consolidation:
 
     framework: Framework
     lock: IdsLock
-    embedded: int
+    embedded: int  # requirement texts and titles not in the cache: the "Embedding" bar's total
     items: list[Item] = field(repr=False)
     scores: PairScores = field(repr=False)
     clusters: list[list[int]] = field(repr=False)
+    domains_embedded: int = 0  # texts of the domain descriptions (whole, and each topic) not in the cache
 
 
 def to_items(sets: Sequence[LoadedSet]) -> list[Item]:
@@ -237,7 +238,7 @@ def consolidate(
         excluded=tuple(Excluded(ref=r, reason=excluded[r]) for r in sorted(excluded)),
     )
     check_traceability(framework, [it.ref for it in to_items(sets)])
-    return Consolidation(framework, lock, embedded + domain_embedded, items, scores, clusters)
+    return Consolidation(framework, lock, embedded, items, scores, clusters, domain_embedded)
 
 
 def _subjects(links: Sequence[SourceLink], tags: dict[str, Requirement], mappings: Mappings) -> list[float]:

@@ -254,21 +254,24 @@ def _render_summary(result: Consolidation, written: list[Path]) -> None:
         f"Risk: "
         + ", ".join(f"{k} {v}" for k, v in summary.per_rating.items())
         + ". "
-        + _embedded_note(result.embedded),
+        + _embedded_note(result.embedded, result.domains_embedded),
         highlight=False,
     )
     for path in written:
         console.print(f"wrote {path}", highlight=False)
 
 
-def _embedded_note(embedded: int) -> str:
-    """What the embedding count counts: not requirements, but distinct texts missing from the cache."""
-    if embedded == 0:
+def _embedded_note(embedded: int, domains: int) -> str:
+    """What was embedded, counted as the progress bar counts: distinct texts missing from the cache.
+
+    A requirement brings two texts (its wording and its title), so the count is not the number of
+    requirements; wording that repeats is embedded once.
+    """
+    if embedded == 0 and domains == 0:
         return "Every text's embedding came from the cache."
-    return (
-        f"Embedded {embedded} text(s) not in the cache (each requirement's text and its title, "
-        "and the domain descriptions; repeated wording is embedded once)."
-    )
+    parts = [f"{embedded} requirement text(s) and title(s)"] if embedded else []
+    parts += [f"{domains} text(s) of the domain descriptions"] if domains else []
+    return f"Embedded {' and '.join(parts)} not in the cache."
 
 
 def preview_against(
