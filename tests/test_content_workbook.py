@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 from conftest import FakeEmbedder
 from engine_helpers import make_tree
 from qms_standards.cli import app
-from qms_standards.content_workbook import COLUMNS, merge_content
+from qms_standards.content_workbook import COLUMNS, check_merged, merge_content
 from qms_standards.load import load_framework
 from qms_standards.models import ContentWords
 
@@ -138,3 +140,39 @@ def test_bad_workbooks_are_named_with_sheet_and_cell(
     assert done.exit_code == 2
     assert "Content!C1: header is 'Name', expected 'Title'" in " ".join(done.output.split())
     assert not (mappings / "content.yaml").exists()
+
+
+_WORDS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    first=st.dictionaries(st.integers(1, 9), _WORDS, min_size=1, max_size=5),
+    second=st.dictionaries(st.integers(1, 12), _WORDS, max_size=4),
+)
+def test_any_words_survive_a_merge_exactly_and_untouched_entries_keep_their_bytes(
+    first: dict[int, str], second: dict[int, str]
+) -> None:
+    def words(chosen: dict[int, str]) -> list[ContentWords]:
+        return [ContentWords(id=f"QS-{k:03d}", title=v) for k, v in sorted(chosen.items())]
+
+    before, _, _ = merge_content(None, words(first))
+    after, replaced, added = merge_content(before, words(second))
+    assert replaced == sorted(f"QS-{k:03d}" for k in second if k in first)
+    entries = {e.id: e.title for e in check_merged(after).standards}
+    assert entries == {f"QS-{k:03d}": v for k, v in {**first, **second}.items()}
+    for k in sorted(set(first) - set(second)):  # an entry nobody signed is the same text, byte for byte
+        block = _entry_block(before, f"QS-{k:03d}")
+        assert block in after
+    assert len(added) == len(set(second) - set(first))
+
+
+def _entry_block(text: str, standard_id: str) -> str:
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line == f"  - id: {standard_id}\n")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  - ")), len(lines))
+    return "".join(lines[start:end])
