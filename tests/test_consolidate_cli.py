@@ -98,27 +98,58 @@ def test_bad_mappings_ref_is_exit_2_and_writes_nothing(tmp_path: Path, fake_mode
     assert not (mappings / "ids.lock.yaml").exists()
 
 
+# Word-match merges a head of quality found in the old engine's framework (issue 14): never one standard.
+APART = [
+    ("cqc-saf-2024:caring/independence-choice-control", "iso-9001-2015:8.4.2"),  # choice vs supplier control
+    ("cqc-saf-2024:responsive/planning-future", "iso-9001-2015:6.3"),  # end of life vs planning of changes
+    ("cqc-fundamental-standards-2014:reg-17", "iso-9001-2015:4.1"),  # governance vs organisational context
+]
+
+
 @pytest.mark.slow
-def test_shipped_standards_give_a_framework_of_goshs_shape(tmp_path: Path) -> None:
-    """The real model on the shipped sets: in the order of 50-65 standards in 7 domains, mostly multi-set."""
+@pytest.mark.parametrize(
+    ("options", "low", "high", "multi_set"),
+    [
+        ((), 85, 120, 0.4),  # the default cut, earned on the gold crosswalks: 104 standards when measured
+        (("--target", "60"), 60, 60, 0.6),  # a committee-sized framework, GOSH's shape (55 from 183)
+    ],
+)
+def test_shipped_standards_give_a_traceable_framework(
+    tmp_path: Path, options: tuple[str, ...], low: int, high: int, multi_set: float
+) -> None:
+    """The real model on the shipped sets: every requirement once, 7 domains, no known word-match merge."""
     import shutil
 
     mappings = tmp_path / "mappings"
     shutil.copytree(MAPPINGS, mappings)
+    (mappings / "ids.lock.yaml").unlink(missing_ok=True)
     result = runner.invoke(
         app,
-        ["consolidate", "-s", str(STANDARDS), "-m", str(mappings), "-o", str(tmp_path / "out"), "-q"],
+        [
+            "consolidate",
+            "-s",
+            str(STANDARDS),
+            "-m",
+            str(mappings),
+            "-o",
+            str(tmp_path / "out"),
+            "-q",
+            *options,
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     framework = load_framework(tmp_path / "out" / "framework.yaml")
-    assert 50 <= len(framework.standards) <= 65
+    assert low <= len(framework.standards) <= high
     assert {s.domain for s in framework.standards} == {f"D{k}" for k in range(1, 8)}
     multi = sum(1 for s in framework.standards if len({x.ref.split(":")[0] for x in s.sources}) >= 2)
-    assert multi / len(framework.standards) > 0.5
+    assert multi / len(framework.standards) > multi_set
     refs = Counter(x.ref for s in framework.standards for x in s.sources)
     assert sorted(refs) == sorted(r.ref for r in flatten([s.set for s in load_standard_sets([STANDARDS])]))
     assert set(refs.values()) == {1}
+    home = {x.ref: s.id for s in framework.standards for x in s.sources}
+    if not options:
+        assert all(home[a] != home[b] for a, b in APART)
 
 
 def test_an_unreachable_target_says_why(tmp_path: Path, fake_model: None) -> None:
