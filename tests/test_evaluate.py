@@ -79,3 +79,68 @@ def test_calibrated_defaults_beat_the_baselines_on_the_gold_crosswalk(tmp_path: 
     assert sorted(r for c in json.loads(clusters.read_text()) for r in c) == sorted(
         r["id"] for r in yaml.safe_load(gold.read_text())["requirements"]
     )
+
+
+def _report(name: str, f1_by_cut: dict[float, float], default: float):  # type: ignore[no-untyped-def]
+    from qms_standards.evaluate import CrosswalkReport, Evaluation, Scores
+
+    def grouping(cut: float, f1: float) -> Evaluation:
+        s = Scores(precision=f1, recall=f1, f1=f1)
+        return Evaluation(
+            gold=name, requirements=10, clusters=5, threshold=cut, pairwise={"any": s}, bcubed={"any": s}
+        )
+
+    return CrosswalkReport(
+        gold=name,
+        requirements=10,
+        standards=grouping(default, f1_by_cut[default]),
+        equal=grouping(0.87, 0.0),
+        links={},
+        related=0,
+        recall_at={},
+        sweep=tuple(grouping(c, f) for c, f in f1_by_cut.items()),
+    )
+
+
+def test_leave_one_out_takes_the_coarsest_cut_near_the_others_best() -> None:
+    from qms_standards.evaluate import leave_one_out
+
+    a = _report("a", {0.4: 0.50, 0.45: 0.59, 0.5: 0.60}, 0.45)
+    b = _report("b", {0.4: 0.30, 0.45: 0.20, 0.5: 0.10}, 0.45)
+    held = {h.gold: h for h in leave_one_out([a, b])}
+    assert (held["b"].threshold, held["b"].f1, held["b"].default_f1) == (
+        0.45,
+        0.20,
+        0.20,
+    )  # 0.59 is near 0.60
+    assert (held["a"].threshold, held["a"].f1) == (0.4, 0.50)
+    assert leave_one_out([a]) == []  # nothing to choose on
+
+
+def test_evaluate_takes_a_folder_and_refuses_an_empty_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qms_standards.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no gold crosswalk (*.yaml) in this folder" in result.output
+
+
+def test_a_run_scores_both_groupings_links_and_recall_at_k(tiny) -> None:
+    from conftest import FakeEmbedder
+    from qms_standards.evaluate import run_evaluation
+    from qms_standards.models import Settings
+
+    result = run_evaluation(tiny, Settings(), FakeEmbedder(), thresholds=(0.3, 0.6))
+    ids = sorted(r.id for r in tiny.requirements)
+    for grouping in (result.standards, result.equal):
+        assert sorted(ref for c in grouping for ref in c) == ids  # every requirement once
+    report = result.report
+    assert report.standards.clusters == len(result.standards) and report.equal.clusters == len(result.equal)
+    assert [e.threshold for e in report.sweep] == [0.3, 0.6]
+    recall = [report.recall_at[k] for k in ("1", "5", "10")]
+    assert (
+        recall == sorted(recall) and recall[-1] == 1.0
+    )  # with 3 candidates per set, k=5 finds every partner
+    assert set(report.links) == {"strict", "lenient", "any"}

@@ -325,7 +325,7 @@ class HeldOut(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     gold: str
-    threshold: float  # best mean any-level pairwise F1 of the standards grouping on the other crosswalks
+    threshold: float  # coarsest cut within 0.02 of the best mean any-level F1 on the other crosswalks
     f1: float  # the left-out crosswalk's any-level pairwise F1 at that threshold
     default_f1: float  # ... and at the default threshold
 
@@ -345,7 +345,8 @@ def leave_one_out(reports: Sequence[CrosswalkReport]) -> list[HeldOut]:
         }
         if not mean:
             continue
-        best = max(sorted(mean), key=lambda t: (mean[t], -abs(t - 0.5)))
+        # The calibration's rule (qms_standards.calibrate): the coarsest cut within 0.02 of the best.
+        best = min(t for t in mean if mean[t] >= max(mean.values()) - 0.02)
         out.append(
             HeldOut(
                 gold=held.gold, threshold=best, f1=by_t[best], default_f1=held.standards.pairwise["any"].f1
