@@ -37,6 +37,7 @@ from qms_standards.models import (
     Excluded,
     Framework,
     FrameworkInfo,
+    RelatedLink,
     Risk,
     Settings,
     SourceLink,
@@ -75,6 +76,9 @@ def check_diff_scenario(old: Framework, new: Framework) -> Changes:
     assert sorted(c.ref for c in changes.of_kind("source-gained")) == sorted(refs_new - refs_old)
     ids_old, ids_new = {s.id for s in old.standards}, {s.id for s in new.standards}
     assert sorted(c.standard for c in changes.of_kind("removed")) == sorted(ids_old - ids_new)
+    related_old, related_new = _related(old), _related(new)
+    assert {(c.standard, c.ref) for c in changes.of_kind("related-removed")} == related_old - related_new
+    assert {(c.standard, c.ref) for c in changes.of_kind("related-added")} == related_new - related_old
     assert sorted(c.standard for c in changes.of_kind("added")) == sorted(ids_new - ids_old)
 
     text = render_changes_json(changes)
@@ -92,6 +96,10 @@ def check_diff_scenario(old: Framework, new: Framework) -> Changes:
 
 def _refs(framework: Framework) -> set[str]:
     return {link.ref for s in framework.standards for link in s.sources} | {e.ref for e in framework.excluded}
+
+
+def _related(framework: Framework) -> set[tuple[str | None, str | None]]:
+    return {(s.id, link.ref) for s in framework.standards for link in s.related}
 
 
 def _holders(framework: Framework) -> dict[str, str]:
@@ -149,6 +157,17 @@ def links(ref: str) -> st.SearchStrategy[SourceLink]:
     )
 
 
+def partly(ref: str) -> st.SearchStrategy[RelatedLink]:
+    return st.builds(
+        RelatedLink,
+        ref=st.just(ref),
+        title=st.sampled_from(WORDS),
+        relationship=st.sampled_from(["subset", "intersect"]),
+        strength=st.integers(0, 10),
+        similarity=st.sampled_from([0.5, 0.6]),
+    )
+
+
 @st.composite
 def frameworks(draw: st.DrawFn) -> Framework:
     """A valid framework: a few domains, standards with unique ids, each ref in one place at most."""
@@ -179,6 +198,17 @@ def frameworks(draw: st.DrawFn) -> Framework:
             qms_component=draw(st.sampled_from(QMS_COMPONENTS)),
             risk=draw(risks),
             sources=tuple(held[i]),
+            related=tuple(
+                draw(partly(link.ref))
+                for link in draw(
+                    st.lists(
+                        st.sampled_from([x for j, h in enumerate(held) if j != i for x in h] or [None]),
+                        max_size=2,
+                        unique_by=lambda x: x.ref if x else "",
+                    )
+                )
+                if link is not None
+            ),
         )
         for i, sid in enumerate(ids)
     ]
@@ -315,6 +345,32 @@ def test_bumping_a_risk_is_risk_up_and_weight_is_ignored(framework: Framework, d
     assert changes.changes == (Change(kind="risk-up", standard=standard.id, old=values[0], new=values[1]),)
 
 
+@settings(deadline=None)
+@given(frameworks(), st.data())
+def test_a_related_link_gained_or_lost_is_its_own_kind(framework: Framework, data: st.DataObject) -> None:
+    assume(len(framework.standards) >= 2)
+    standard = data.draw(st.sampled_from(framework.standards))
+    homed = [x for s in framework.standards if s.id != standard.id for x in s.sources]
+    covered = {x.ref for x in standard.related}
+    link = data.draw(st.sampled_from([x for x in homed if x.ref not in covered] or [None]))
+    assume(link is not None)
+    assert link is not None
+    extra = RelatedLink(ref=link.ref, title=link.title, relationship="intersect", strength=4, similarity=0.5)
+    edited = _replace(framework, standard.model_copy(update={"related": (*standard.related, extra)}))
+    value = {"relationship": "intersect", "strength": 4}
+    added = Change(kind="related-added", standard=standard.id, ref=link.ref, new=value)
+    changes = diff_frameworks(framework, edited)
+    assert changes.changes == (added,)
+    assert changes.matches({"related-added"}) and not changes.matches({"related-removed", "source-lost"})
+    assert changes.titles.sources == {link.ref: link.title}
+    removed = added.model_copy(update={"kind": "related-removed", "old": value, "new": None})
+    assert diff_frameworks(edited, framework).changes == (removed,)
+    # Strength and similarity drift with every run, like a home link's: not a change.
+    drifted = extra.model_copy(update={"strength": 7, "similarity": 0.6})
+    again = _replace(framework, standard.model_copy(update={"related": (*standard.related, drifted)}))
+    assert diff_frameworks(edited, again).changes == ()
+
+
 # --- Golden files and fixtures -------------------------------------------------------------------
 
 
@@ -356,7 +412,7 @@ def test_parse_fail_on() -> None:
 def test_every_kind_is_described_and_mirrors_pair_up() -> None:
     assert list(KIND_DESCRIPTIONS) == list(KINDS)
     assert all(MIRROR_KINDS[MIRROR_KINDS[k]] == k for k in MIRROR_KINDS)
-    docs = (ROOT / "README.md").read_text(encoding="utf-8")
+    docs = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")  # the README links the kinds table
     assert all(f"| `{kind}` |" in docs for kind in KINDS)
 
 

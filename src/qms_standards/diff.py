@@ -7,6 +7,9 @@ always give the same report. Rendering lives in `diff_render`.
 A ref's *location* in a framework is the id of the standard holding it, or `excluded: <reason>`, or
 nothing. Comparing the two locations of every ref classifies it: a ref that had a location and has none
 is `source-lost`, the one change an auditor must never miss, and it sorts first.
+
+Related links (a standard that also partly covers a requirement homed elsewhere) are compared as
+(standard, ref) pairs: one present only in NEW is `related-added`, only in OLD `related-removed`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic import Field, field_validator
 
 from .errors import FrameworkError, Problem, QmsError
 from .load import field_path, framework_problems
-from .models import Framework, Model, Risk, SourceLink, Standard
+from .models import Framework, Model, RelatedLink, Risk, SourceLink, Standard
 from .suggest import did_you_mean
 
 ANY = "any"
@@ -40,6 +43,7 @@ KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "exclusion-changed",
         ),
     ),
+    ("Related links", ("related-removed", "related-added")),
     (
         "Standards",
         ("removed", "added", "title-changed", "statement-changed", "domain-moved", "component-changed"),
@@ -69,6 +73,7 @@ _PAIRS = (
     ("added", "removed"),
     ("risk-up", "risk-down"),
     ("source-gained", "source-lost"),
+    ("related-added", "related-removed"),
     ("source-excluded", "source-included"),
     ("domain-added", "domain-removed"),
     ("set-added", "set-removed"),
@@ -181,6 +186,7 @@ def diff_frameworks(old: Framework, new: Framework) -> Changes:
     changes = [
         *_standard_changes(a, b),
         *_source_changes(a, b),
+        *_related_changes(a, b),
         *_domain_changes(a, b),
         *_set_changes(old, new),
         *_engine_changes(old, new),
@@ -205,6 +211,7 @@ class _Index:
     holders: dict[str, tuple[str, SourceLink]] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)
+    related: dict[tuple[str, str], RelatedLink] = field(default_factory=dict)  # (standard id, ref)
 
     def location(self, ref: str) -> str | None:
         """Standard id holding `ref`, `excluded: <reason>`, or None when the ref is absent."""
@@ -229,6 +236,8 @@ def _index(framework: Framework, side: str) -> _Index:
         index.standards[standard.id] = standard
         for link in standard.sources:
             index.holders[link.ref] = (standard.id, link)
+        for partial in standard.related:
+            index.related[(standard.id, partial.ref)] = partial
     index.excluded = {item.ref: item.reason for item in framework.excluded}
     return index
 
@@ -290,6 +299,18 @@ def _source_changes(a: _Index, b: _Index) -> Iterator[Change]:
                     old=x.relationship,
                     new=y.relationship,
                 )
+
+
+def _related_changes(a: _Index, b: _Index) -> Iterator[Change]:
+    # Like a home link's, a related link's strength and similarity drift with every run: not reported.
+    for sid, ref in a.related.keys() - b.related.keys():
+        yield Change(kind="related-removed", standard=sid, ref=ref, old=_partly(a.related[(sid, ref)]))
+    for sid, ref in b.related.keys() - a.related.keys():
+        yield Change(kind="related-added", standard=sid, ref=ref, new=_partly(b.related[(sid, ref)]))
+
+
+def _partly(link: RelatedLink) -> Value:
+    return {"relationship": link.relationship, "strength": link.strength}
 
 
 def _wording(link: SourceLink) -> Value:
@@ -381,6 +402,8 @@ def _titles(changes: list[Change], a: _Index, b: _Index) -> Titles:
         elif change.kind.startswith("domain-") and change.item:
             dids.add(change.item)
     held = {r: (b.holders.get(r) or a.holders[r])[1].title for r in refs if r in a.holders or r in b.holders}
+    partly = {ref: link.title for (_, ref), link in (a.related | b.related).items() if ref in refs}
+    held = {**partly, **held}  # a source's own title where a standard holds it
     return Titles(
         standards=_sorted({s: (b.standards.get(s) or a.standards[s]).title for s in sids}),
         sources=_sorted(held),

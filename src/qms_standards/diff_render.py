@@ -29,6 +29,8 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     "source-text-changed": "The source's title or text changed: old and new wording, changed words marked.",
     "relationship-changed": "The source's set-theory relationship to its standard changed.",
     "exclusion-changed": "The reason for excluding a source requirement changed.",
+    "related-removed": "A standard no longer partly covers a source requirement homed in another standard.",
+    "related-added": "A standard now also partly covers a source requirement homed in another standard.",
     "removed": "A standard id in OLD is not in NEW.",
     "added": "A standard id in NEW is not in OLD.",
     "title-changed": "A standard's title changed.",
@@ -127,6 +129,8 @@ def format_value(value: Value) -> str:
             return f"{value['version']} (sha256 {str(value['sha256'])[:12]})"
         if "text" in value:
             return wording(value)
+        if "relationship" in value:
+            return f"{value['relationship']}, strength {value['strength']}"
         return ", ".join(f"{key}={value[key]}" for key in sorted(value))
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -220,12 +224,15 @@ def _new(change: Change, titles: Titles) -> str:
 def _columns(group: str) -> list[tuple[str, Cell]]:
     kind: tuple[str, Cell] = ("Change", lambda c, _: c.kind)
     values: list[tuple[str, Cell]] = [("Old", _old), ("New", _new)]
-    if group == "Source requirements":
+    if group in ("Source requirements", "Related links"):
         return [
             kind,
             ("Ref", lambda c, _: _code(c.ref or "")),
             ("Source", lambda c, t: _md(t.sources.get(c.ref or "", ""))),
-            ("Standard", lambda c, t: _labelled(c.standard, t.standards)),
+            (
+                "Standard" if group == "Source requirements" else "Partly covered by",
+                lambda c, t: _labelled(c.standard, t.standards),
+            ),
             *values,
         ]
     if group in ("Standards", "Risk"):

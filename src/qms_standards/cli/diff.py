@@ -23,7 +23,13 @@ from ..files import write_atomic
 from ..load import load_framework
 from ._app import ExitCode, app, console, err_console
 
-_STYLES = {"source-lost": "bold red", "removed": "red", "source-excluded": "yellow", "risk-up": "yellow"}
+_STYLES = {
+    "source-lost": "bold red",
+    "removed": "red",
+    "source-excluded": "yellow",
+    "risk-up": "yellow",
+    "related-removed": "yellow",
+}
 
 
 @app.command()
