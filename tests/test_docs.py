@@ -77,15 +77,15 @@ def test_every_import_the_readme_shows_works() -> None:
 # --- Every example in README.md and docs/*.md prints what it says ---------------------------------
 #
 # A ```console block holds `$ command` lines, each followed by the output it prints (stdout and stderr
-# together, as a terminal shows them). A page's blocks run in order, like a tutorial, in one scratch copy
-# of the repository (standards/, mappings/, a git history on a `main` branch), and each output must match
-# what the page shows line for line; a line `...` stands for any number of lines, `[...]` for any text
-# within a line. `make` lines are not run (they install things): the target must exist. A page whose
-# blocks run the embedding model (consolidate, review, explain, evaluate) is a slow test. Examples that
-# are not meant to be run as they stand (output shapes, fragments) go in ```text blocks. A page can set
-# up what its examples need, unseen by readers, in `<!-- docs-test ... -->` comments of `$ command` lines
-# (run in place, in page order; their output is not compared, but they must succeed); `$QMS_REPO` there is
-# the repository, for its test data.
+# together, as a terminal shows them). A page's blocks run in order, like a tutorial, in one scratch
+# copy of the repository (standards/, mappings/, tests/data/, a git history on a `main` branch), and
+# each output must match what the page shows line for line: a line `...` stands for any number of lines,
+# `[...]` for any text within a line. `make` lines are not run (they install things): the target must
+# exist. A page whose blocks run the embedding model (consolidate, review, explain, evaluate) is a slow
+# test. Examples not meant to run as they stand (output shapes, fragments) go in ```text blocks. A page
+# can set up what its examples need, unseen by readers, in `<!-- docs-test ... -->` comments of
+# `$ command` lines (run in page order; output not compared, but they must succeed); `$QMS_REPO` there
+# is the repository.
 
 DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Pages whose console examples need inputs the page does not create (filled trackers, returned
@@ -153,7 +153,7 @@ def _environment() -> dict[str, str]:
 def scratch_repo(tmp_path: Path) -> Path:
     """A copy of the shipped data with a git history, as a quality lead's clone has."""
     repo = tmp_path / "repo"
-    for folder in ("standards", "mappings"):
+    for folder in ("standards", "mappings", "tests/data"):  # as a clone has them
         shutil.copytree(ROOT / folder, repo / folder)
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "start"]):
         subprocess.run(["git", *args], cwd=repo, env=_environment(), check=True, capture_output=True)
