@@ -54,7 +54,13 @@ _GLOSSARY: tuple[tuple[str, str], ...] = (
     (r"\b(\w{3,})iz(e|ed|es|ing|ation|ations|ational)\b", r"\1is\2"),
 )
 # The rest of a 'We ...' statement, in the same voice as the instruction it becomes.
-_WE = ((r" and we ", " and "), (r"\bwe\b", "staff"), (r"\bWe\b", "Staff"), (r"\bour\b", "the service's"))
+_WE = (
+    (r" and we ", " and "),
+    (r"\bwe\b", "staff"),
+    (r"\bWe\b", "Staff"),
+    (r"\bour\b", "the service's"),
+    (r"\bus\b", "the service"),
+)
 _ADJECTIVE = re.compile(r"(ed|ive|ic|al|ous|ful)$")
 _PROCESS = re.compile(r"(tion|ment|ness|sis)$")  # "Implementation of risk management"
 # Words that start a sentence which is not an instruction (so it cannot become "Staff and leaders ...").
