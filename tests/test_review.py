@@ -478,6 +478,29 @@ def test_explain_an_excluded_requirement(tree) -> None:
     assert [(c.kind, c.reason) for c in e.constraints] == [("exclude", "Out of scope")]
 
 
+def test_explain_lists_the_standards_besides_its_home_that_partly_cover_it(tree) -> None:
+    consolidation = run(*tree, Settings(related_threshold=0.3))
+    e = explain(consolidation, Overrides(), "gamma-2024:safe/learning", neighbours=20)
+    home = next(s for s in consolidation.framework.standards if s.id == e.standard)
+    assert e.related and all(r.standard != home.id for r in e.related)
+    listing = [
+        (s.id, link.relationship, link.strength, link.similarity)
+        for s in consolidation.framework.standards
+        for link in s.related
+        if link.ref == e.ref
+    ]
+    assert sorted((r.standard, r.relationship, r.strength, r.fit) for r in e.related) == sorted(listing)
+    assert [r.fit for r in e.related] == sorted((r.fit for r in e.related), reverse=True)
+    # The fit is the mean score to that standard's members, the scores explain shows for each neighbour.
+    for r in e.related:
+        members = [n.score for n in e.neighbours if n.standard == r.standard]
+        related = next(s for s in consolidation.framework.standards if s.id == r.standard)
+        assert len(members) == len(related.sources)
+        assert r.fit == pytest.approx(sum(members) / len(members), abs=1e-3)
+    assert e.related_threshold == 0.3
+    assert explain(run(*tree), Overrides(), "gamma-2024:safe/learning").related == ()
+
+
 # --- CLI ------------------------------------------------------------------------------------------
 
 
@@ -612,6 +635,24 @@ def test_cli_explain(tree, fake_model: None) -> None:
     result = _cli("explain", "nope:1", "-s", str(standards), "-m", str(mappings), "-q")
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "error: ref: 'nope:1' is not a requirement in the loaded standard sets" in result.output
+
+
+def test_cli_explain_shows_related_links(tree, fake_model: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    standards, mappings = tree
+    args = ("explain", "gamma-2024:safe/learning", "-s", str(standards), "-m", str(mappings), "-q")
+    result = _cli(*args)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "No other standard partly covers gamma-2024:safe/learning (a related link needs a fit of" in (
+        " ".join(result.output.split())
+    )
+    monkeypatch.setattr("qms_standards.cli.review.engine_settings", lambda _: Settings(related_threshold=0.3))
+    result = _cli(*args)
+    assert result.exit_code == ExitCode.OK, result.output
+    e = explain(run(*tree, Settings(related_threshold=0.3)), Overrides(), "gamma-2024:safe/learning")
+    text = " ".join(result.output.split())
+    assert f"Also partly covered by (besides {e.standard})" in text
+    for r in e.related:
+        assert f"{r.standard} │ {r.domain} │ {r.relationship} │ {r.strength} │ {r.fit:.3f}" in text
 
 
 # --- Measuring a review against the gold crosswalk ------------------------------------------------

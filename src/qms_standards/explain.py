@@ -63,6 +63,17 @@ class Constraint(Model):
     date: str | None = None
 
 
+class RelatedFit(Model):
+    """A standard other than its home that also partly covers the requirement: one of its related links."""
+
+    standard: str
+    title: str
+    domain: str
+    relationship: Literal["subset", "intersect"]
+    strength: int
+    fit: float  # the link's similarity: mean score to that standard's members
+
+
 class Explanation(Model):
     """Why a requirement sits where it is: its standard, neighbours, constraints and fellow members."""
 
@@ -78,6 +89,8 @@ class Explanation(Model):
     neighbours: tuple[Neighbour, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     members: tuple[Neighbour, ...] = ()
+    related: tuple[RelatedFit, ...] = ()  # best fit first
+    related_threshold: float = 0.0  # the fit a standard needs to list it as related
 
 
 def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int = 5) -> Explanation:
@@ -145,4 +158,24 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         neighbours=tuple(neighbour(k) for k in others[:neighbours]),
         constraints=constraints,
         members=members,
+        related=_related_fits(framework, ref),
+        related_threshold=engine.related_threshold,
     )
+
+
+def _related_fits(framework: Any, ref: str) -> tuple[RelatedFit, ...]:
+    """The standards listing `ref` as a related link, best fit first (ties by standard id)."""
+    fits = [
+        RelatedFit(
+            standard=standard.id,
+            title=standard.title,
+            domain=standard.domain,
+            relationship=link.relationship,
+            strength=link.strength,
+            fit=link.similarity,
+        )
+        for standard in framework.standards
+        for link in standard.related
+        if link.ref == ref
+    ]
+    return tuple(sorted(fits, key=lambda f: (-f.fit, f.standard)))

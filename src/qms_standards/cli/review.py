@@ -275,6 +275,7 @@ def _render_explanation(e: Explanation) -> None:
             if e.members
             else f"No other members in {e.standard}."
         )
+        _print_related(e)
     if e.constraints:
         table = Table(title="Overrides naming it")
         for column in ("kind", "refs", "reason", "by", "date"):
@@ -286,6 +287,34 @@ def _render_explanation(e: Explanation) -> None:
         console.print(table)
     else:
         console.print(f"No overrides name {escape(e.ref)}.", highlight=False)
+
+
+def _print_related(e: Explanation) -> None:
+    """The standards besides its home that also partly cover the requirement (its related links)."""
+    if not e.related:
+        console.print(
+            f"No other standard partly covers {escape(e.ref)} (a related link needs a fit of at least "
+            f"{e.related_threshold:.2f}).",
+            highlight=False,
+        )
+        return
+    table = Table(
+        title=f"Also partly covered by (besides {e.standard})",
+        caption="related links; fit: mean score to that standard's members; strength 0-10",
+    )
+    for column in ("standard", "domain", "relationship", "strength", "fit"):
+        table.add_column(
+            column, justify="right" if column in ("strength", "fit") else "left", overflow="fold"
+        )
+    for r in e.related:
+        table.add_row(
+            f"{escape(r.standard)}\n[dim]{escape(r.title)}[/]",
+            r.domain,
+            r.relationship,
+            str(r.strength),
+            f"{r.fit:.3f}",
+        )
+    console.print(table)
 
 
 # Plain names for a score's parts: "meaning" is the embedding cosine (how close two texts are in
