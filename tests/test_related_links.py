@@ -37,7 +37,11 @@ def test_a_related_ref_from_a_set_the_header_does_not_name_still_shows() -> None
     framework = load_framework(SMALL)
     first = framework.standards[0]
     stray = RelatedLink(
-        ref="psirf-2022:3.1", title="Compassionate engagement", relationship="subset", strength=5, similarity=0.5
+        ref="psirf-2022:3.1",
+        title="Compassionate engagement",
+        relationship="subset",
+        strength=5,
+        similarity=0.5,
     )
     edited = framework.model_copy(
         update={"standards": (first.model_copy(update={"related": (stray,)}), *framework.standards[1:])}
