@@ -156,7 +156,7 @@ def test_rank_candidates_margins_by_kind() -> None:
         # row (S1 and S2 average (0 + 0.1 + 0.38) / 3 = 0.16) its margin would be 0.24
         ("near-miss", "a:2", "b:1", 0.55, False),  # a:1 has nothing above 0 elsewhere: not listed
     ]
-    assert rows[0].why == "score 0.410, threshold 0.40"
+    assert rows[0].why == "score 0.410, threshold 0.4"
     assert (
         rank_candidates(items, _scores(items, table), clusters, standard_of, 0.4, lambda a, b: False, 2)
         == rows[:2]

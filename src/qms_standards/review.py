@@ -217,7 +217,7 @@ def _weak_member_rows(items, clusters, pairs, own, cut, standard_of, offer) -> N
         weaker = a if own[a] <= own[b] else b
         why = (
             f"weakest pair of {standard_of[a]} ({len(members)} members); {items[weaker].ref} averages "
-            f"{own[weaker]:.3f} there (threshold {cut:.2f})"
+            f"{own[weaker]:.3f} there (threshold {cut:g})"
         )
         offer(a, b, abs(float(own[weaker]) - cut), "weak-member", why, s)
 
@@ -291,10 +291,10 @@ def _boundary_rows(items, scores, cluster_of, cut, standard_of, offer, limit) ->
     def offer_one(g: int) -> tuple[int, int] | None:
         k = int(pair[g])
         a, b = int(i[k]), int(j[k])
-        why = f"score {s[k]:.3f}, threshold {cut:.2f}"
+        why = f"score {s[k]:.3f}, threshold {cut:g}"
         if not size[cluster_of[a]] == size[cluster_of[b]] == 1:
             mean = f"{standard_of[a]} and {standard_of[b]} average {linkage[g]:.3f}"
-            why = f"{mean} (threshold {cut:.2f}); closest pair {s[k]:.3f}"
+            why = f"{mean} (threshold {cut:g}); closest pair {s[k]:.3f}"
         return offer(a, b, float(margins[g]), "boundary", why, float(s[k]))
 
     _walk(margins, offer_one, limit)

@@ -264,7 +264,7 @@ def _render_explanation(e: Explanation) -> None:
         cohesion = (
             "alone in its standard" if e.cohesion is None else f"{e.cohesion:.3f} mean score to the members"
         )
-        head.add_row("cohesion", f"{cohesion}; threshold {e.threshold:.2f}")
+        head.add_row("cohesion", f"{cohesion}; threshold {e.threshold:g}")
     console.print(head)
     if e.standard is not None:
         console.print(
