@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import QmsError
@@ -126,11 +127,13 @@ def evaluate(
 
 
 def _print_report(report: CrosswalkReport, sweep: bool) -> None:
-    table = Table(
-        title=f"{report.gold}: {report.requirements} requirements -> {report.standards.clusters} standards "
-        f"(cut {report.standards.threshold}), {report.equal.clusters} equal groups "
-        f"(cut {report.equal.threshold}), {report.related} related links"
+    console.print(
+        f"[bold]{escape(report.gold)}[/]: {report.requirements} requirements -> "
+        f"{report.standards.clusters} standards (cut {report.standards.threshold}), "
+        f"{report.equal.clusters} equal (cut {report.equal.threshold}), {report.related} related links",
+        highlight=False,
     )
+    table = Table()
     for column in ("what", "level", "precision", "recall", "F1", "B-cubed F1"):
         table.add_column(column, justify="left" if column in ("what", "level") else "right")
     for name, grouping in (("standards", report.standards), ("equal", report.equal)):
@@ -197,7 +200,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
         }
         typer.echo(json.dumps(payload, indent=2))
         return
-    table = Table(title="Defaults from the crosswalks (rule: qms_standards.calibrate)")
+    table = Table(title="Defaults chosen from the crosswalks")
     for column in ("setting", "chosen", "default now"):
         table.add_column(column)
     for name in ("meaning", "title_meaning", "subject", "title_words"):
