@@ -294,7 +294,7 @@ def _print_related(e: Explanation) -> None:
     if not e.related:
         console.print(
             f"No other standard partly covers {escape(e.ref)} (a related link needs a fit of at least "
-            f"{e.related_threshold:.2f}).",
+            f"{e.related_threshold:g}).",
             highlight=False,
         )
         return
