@@ -103,3 +103,31 @@ def test_the_embedded_count_is_the_embedding_bars_total(tmp_path) -> None:  # ty
         _embedded_note(again.embedded, again.domains_embedded)
         == "Every text's embedding came from the cache."
     )
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import FakeEmbedder
+
+    monkeypatch.setattr("qms_standards.embedding.SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
+
+
+def test_review_and_explain_print_titles_next_to_refs(tmp_path, fake_model: None) -> None:  # type: ignore[no-untyped-def]
+    from engine_helpers import make_tree
+    from qms_standards.load import load_standard_sets
+
+    standards, mappings = make_tree(tmp_path)
+    titles = {s.set.ref(r): r.title for s in load_standard_sets([standards]) for r in s.set.requirements}
+    args = ["-s", str(standards), "-m", str(mappings), "-q"]
+    review = runner.invoke(app, ["review", *args], env={"COLUMNS": "250"}, catch_exceptions=False)
+    assert review.exit_code == 0, review.output
+    assert "requirement A" in review.output and "ref A" not in review.output
+    shown = [ref for ref in titles if ref in review.output]
+    assert shown and all(titles[ref] in review.output for ref in shown)
+    explain = runner.invoke(
+        app, ["explain", "alpha-2020:7.2", *args], env={"COLUMNS": "250"}, catch_exceptions=False
+    )
+    assert explain.exit_code == 0, explain.output
+    neighbours = [ref for ref in titles if ref in explain.output and ref != "alpha-2020:7.2"]
+    assert neighbours and all(titles[ref] in explain.output for ref in neighbours)
+    assert not re.search(r"┃\s*(emb|fuzzy)\s*┃", explain.output), "a column named by its implementation"
