@@ -139,7 +139,10 @@ def _scores(items: list[Item], table: dict[tuple[int, int], float]) -> PairScore
     i, j = np.triu_indices(len(items), k=1)
     score = np.array([table.get((a, b), 0.0) for a, b in zip(i.tolist(), j.tolist(), strict=True)])
     zero = np.zeros(len(i))
-    return PairScores(len(items), i, j, score, zero, zero, zero, zero, zero, True)
+    local = np.zeros(len(items))
+    return PairScores(
+        len(items), i, j, score, zero, zero, zero, zero, zero, True, score, zero, zero, zero, zero, local
+    )
 
 
 def test_rank_candidates_margins_by_kind() -> None:

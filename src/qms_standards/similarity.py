@@ -81,22 +81,12 @@ class PairScores:
     title: np.ndarray
     structure: np.ndarray  # bonuses added to `match` (clause number, mutual best)
     exact: bool  # all pairs (True) or nearest neighbours only
-    # Parts of `score` and the match score; when not given (scores made by hand), `match` is `score`.
-    match: np.ndarray = None  # type: ignore[assignment]  # the same requirement: what `equal` is cut on
-    meaning: np.ndarray = None  # type: ignore[assignment]  # cosine of the set-centred text embeddings
-    title_meaning: np.ndarray = None  # type: ignore[assignment]  # of the set-centred titles (0 if none)
-    subject: np.ndarray = None  # type: ignore[assignment]  # TF-IDF cosine of the subject words
-    blend: np.ndarray = None  # type: ignore[assignment]  # the blend before local scaling (+ clause bonus)
-    local: np.ndarray = None  # type: ignore[assignment]  # each item's mean of its best cross-set blends
-
-    def __post_init__(self) -> None:
-        if self.match is None:
-            self.match = self.score
-        for name in ("meaning", "title_meaning", "subject", "blend"):
-            if getattr(self, name) is None:
-                setattr(self, name, np.zeros(len(self.score)))
-        if self.local is None:
-            self.local = np.zeros(self.n)
+    match: np.ndarray  # the same requirement: what `equal` is cut on
+    meaning: np.ndarray  # cosine of the set-centred text embeddings
+    title_meaning: np.ndarray  # of the set-centred title embeddings (0 where either has no title)
+    subject: np.ndarray  # TF-IDF cosine of the subject words
+    blend: np.ndarray  # the weighted parts of `score` before local scaling, with the clause bonus
+    local: np.ndarray  # per item: the mean of its best cross-set blends (never below the median item's)
 
     def as_dict(self) -> dict[tuple[int, int], float]:
         """Score by (i, j)."""
