@@ -339,7 +339,9 @@ class Settings(Model):
         default=0.87,
         description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
     )
-    threshold: Unit = Field(default=0.425, description="Average score at which requirements share a standard.")
+    threshold: Unit = Field(
+        default=0.425, description="Average score at which requirements share a standard."
+    )
     grouping: Grouping = Grouping()
     related_threshold: Unit = Field(
         default=0.5, description="Fit at which a standard also partly covers a requirement homed elsewhere."
