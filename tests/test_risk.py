@@ -59,7 +59,8 @@ def test_a_harmful_subject_sets_a_floor_and_a_prior() -> None:
     assert rated.reason == "severity 5: subject medicines; likelihood 3: prior for medicines"
 
 
-def test_a_subject_named_only_by_a_peripheral_member_sets_nothing() -> None:
+def test_a_subject_named_by_a_peripheral_member_sets_the_floor_but_not_the_prior() -> None:
+    """A standard is not met unless every member is: infection control inside it makes it catastrophic."""
     members = [
         _m("a:1", "Documented information", 3, 0.9),
         _m("a:2", "Control of documents", 3, 0.9),
@@ -67,7 +68,57 @@ def test_a_subject_named_only_by_a_peripheral_member_sets_nothing() -> None:
         _m("b:9", "Infection prevention and control", None, 0.2),
     ]
     rated = rate_standard(members, centre="a:1")
-    assert (rated.severity, rated.likelihood) == (3, DEFAULT_LIKELIHOOD)
+    assert (rated.severity, rated.severity_basis, rated.likelihood) == (5, "topic", DEFAULT_LIKELIHOOD)
+    assert rated.reason.startswith("severity 5: subject infection prevention and control")
+
+
+def test_a_legal_duty_sets_a_floor_however_peripheral() -> None:
+    """Regulation 15 (severity 5) among ISO members of 3 that outweigh it: premises still rate 5."""
+    members = [
+        Member("cqc:reg-15", "Premises and equipment", 5, 0.3, "cqc", legal=True),
+        _m("iso-a:7.1.3", "Infrastructure", 3, 0.9),
+        _m("iso-b:8.2.3", "Healthcare facilities", 3, 0.9),
+        _m("iso-b:8.4", "Handling and storage of materials", 3, 0.9),
+    ]
+    rated = rate_standard(members, centre="iso-a:7.1.3")
+    assert (rated.severity, rated.severity_basis) == (5, "hints")
+    assert rated.reason.startswith("severity 5: legal duty cqc:reg-15")
+    assert rate_standard([*members[1:]], centre="iso-a:7.1.3").severity == 3
+
+
+def test_the_display_of_ratings_cap_holds_inside_a_larger_standard() -> None:
+    """Regulation 20A is a legal duty with hint 4, but its floor is the cap (2), so ISO 3s set the rating."""
+    members = [
+        Member("cqc:reg-20a", "Requirement as to display of performance assessments", 4, 0.9, "cqc", True),
+        _m("iso:9.1.3", "Analysis and evaluation", 3, 0.5),
+    ]
+    assert rate_standard(members, centre="cqc:reg-20a").severity == 3
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Freedom to speak up",
+        "How staff, teams and services work together",
+        "Delivering evidence-based care and treatment",
+        "Assessing needs",
+        "Equity in access",
+    ],
+)
+def test_subjects_the_reviewer_rated_higher_rate_at_least_high(title: str) -> None:
+    rated = rate_standard([_m("saf:x", title, 3, 0.9)], centre="saf:x")
+    assert rating(rated.severity * rated.likelihood) in ("high", "extreme"), rated.reason
+
+
+def test_likelihood_priors_differ_by_subject() -> None:
+    """A written policy is rarely missing (1), improvement capability often still being built (3)."""
+    policy = rate_standard([_m("iso:5.2", "Quality policy", 3, 0.9)], centre="iso:5.2")
+    assert (policy.likelihood, rating(policy.severity * policy.likelihood)) == (1, "low")
+    assert "prior for a written policy" in policy.reason
+    huddles = rate_standard([_m("nhs:7", "Leaders at daily huddles unblock issues", None)], centre="nhs:7")
+    assert huddles.likelihood == 3
+    plain = rate_standard([_m("iso:8.5.4", "Preservation", 3)], centre="iso:8.5.4")
+    assert plain.likelihood == DEFAULT_LIKELIHOOD
 
 
 def test_no_hint_gives_the_default_and_overrides_win() -> None:

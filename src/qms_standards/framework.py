@@ -176,7 +176,14 @@ def consolidate(
         drafted = draft_content(sources_of(links, tags, set_of))
         rated = rate_standard(
             [
-                RiskMember(ln.ref, ln.title, tags[ln.ref].severity, ln.similarity, split_ref(ln.ref)[0])
+                RiskMember(
+                    ln.ref,
+                    ln.title,
+                    tags[ln.ref].severity,
+                    ln.similarity,
+                    split_ref(ln.ref)[0],
+                    legal="legal-duty" in tags[ln.ref].tags,
+                )
                 for ln in links
             ],
             centre=items[centre].ref,

@@ -8,9 +8,11 @@ The rule a quality committee checks (docs/content-and-risk.md says it in words):
 - Severity is the worst credible harm if the standard is not met. Each member requirement may carry a
   1-5 hint; a level counts when the members carrying it (or worse) make up at least a quarter of the
   standard, each member weighted by how central it is (its similarity to the standard's centre). So one
-  peripheral member (the duty to display CQC ratings inside a monitoring standard) cannot set it. A
-  subject whose failure directly harms people (`TOPICS`) sets a floor when the standard is about it.
-- Likelihood is how often the standard is not met: a documented prior per subject until the
+  peripheral member cannot outvote the rest. But a legal duty's hint (a CQC fundamental standard) and a
+  subject whose failure directly harms people (`TOPICS`), named by any member, set a floor: the standard
+  is not met unless every member is. The duty to display CQC ratings carries at most 2 (minor), wherever it
+  sits, because its breach harms nobody directly.
+- Likelihood is how often the standard is not met: a documented prior per subject (1, 2 or 3) until the
   organisation has returns, then the share of services not meeting it (`likelihood_from_returns`).
 - Recurrence (how many source sets repeat the standard) is reported beside the rating, never multiplied in.
 - An override in `mappings/overrides.yaml` wins over all of these, and each value says its basis.
@@ -47,9 +49,20 @@ class Topic:
 
 # Severity floors are the sources' own: the regulations whose breach CQC can prosecute without a warning
 # notice (regs 12, 13, 14 and 15: safe care and treatment, safeguarding, nutrition, premises) are the
-# catastrophic-harm subjects, and medicines and infection control sit inside reg 12. Likelihood 3
-# ("possible") marks the subjects CQC most often finds in breach (its State of Care and enforcement
-# reporting: safe care and treatment, medicines, infection control, safeguarding, staffing, governance).
+# catastrophic-harm subjects, and medicines and infection control sit inside reg 12. The CQC quality
+# statements whose failure leads straight to harm or missed harm (speaking up, handover and working across
+# teams, evidence-based care, assessing needs, equity of access) are major (4).
+#
+# Likelihood priors say how often a subject is found not met, until returns measure it:
+# - 3 ("possible"): the subjects CQC most often finds in breach (its State of Care and enforcement
+#   reporting: safe care and treatment, medicines, infection control, safeguarding, staffing, governance),
+#   speaking up (the NHS Staff Survey asks every year whether staff feel safe to raise concerns, and a large
+#   minority do not), handover and continuity between teams (a contributory factor named again and again in
+#   HSSIB and serious incident investigations), and improvement capability and culture (NHS IMPACT's own
+#   self-assessment expects most organisations to be still building it).
+# - 1 ("rare"): a standard met by writing and approving one document (a policy, the scope, the context, the
+#   roles, leaders' commitment): once it exists it is rarely found missing; failures show up in practice.
+# - 2 ("unlikely"): everything else, the default.
 TOPICS: tuple[Topic, ...] = (
     Topic("medicines", r"\bmedicine|\bmedication|\bprescrib", 5, 3),
     Topic("infection prevention and control", r"\binfection", 5, 3),
@@ -58,7 +71,31 @@ TOPICS: tuple[Topic, ...] = (
     Topic("nutrition and hydration", r"\bnutrition|\bhydration", 5, 2),
     Topic("premises and equipment", r"\bpremises\b", 5, 2),
     Topic("staffing", r"\bstaffing\b", 4, 3),
+    Topic("freedom to speak up", r"\bspeak(ing)? up\b|\bwhistleblow", 4, 3),
+    Topic(
+        "handover and working across teams",
+        r"\bhandover|\btransitions?\b|\bwork together\b|\bcontinuity\b",
+        4,
+        3,
+    ),
+    Topic("evidence-based care", r"\bevidence-based\b", 4, 2),
+    Topic("assessing needs", r"\bassessing needs\b|\bimmediate needs\b|\bassessment of needs\b", 4, 2),
+    Topic("equity of access", r"\bequity in access\b|\baccess to (care|services)\b", 4, 2),
     Topic("good governance", r"\bgood governance\b|^governance\b", 3, 3),
+    Topic(
+        "improvement capability and culture",
+        r"\bimprov|\bPDSA\b|\bcoach|\bhuddles?\b|\bleadership (styles|stability)|\bpeer support|"
+        r"\bcultural readiness|\blived experience|\bshared purpose",
+        2,
+        3,
+    ),
+    Topic(
+        "a written policy, scope or commitment",
+        r"\bpolicy\b|\bscope of\b|\bits context\b|\binterested parties\b|\bcommitment\b|"
+        r"\broles, responsibilities\b",
+        1,
+        1,
+    ),
     Topic("display of ratings", r"\bdisplay of performance|\bdisplay\b.*\bratings?\b", 2, 2, cap=True),
 )
 
@@ -72,6 +109,7 @@ class Member:
     severity: int | None
     weight: float  # how central the member is: its similarity to the standard's centre, 0-1
     set_id: str
+    legal: bool = False  # a legal duty (a CQC fundamental standard): its hint is a floor, not one vote
 
 
 @dataclass(frozen=True)
@@ -133,6 +171,33 @@ def topics_of(members: Sequence[Member], centre: str | None = None) -> list[Topi
     return found
 
 
+def _capped(member: Member) -> Member:
+    """A member whose own subject caps its harm (display of ratings) carries at most the cap as its hint."""
+    cap = min(
+        (t.severity for t in TOPICS if t.cap and re.search(t.pattern, member.title, re.I)), default=None
+    )
+    if cap is None or member.severity is None or member.severity <= cap:
+        return member
+    return Member(member.ref, member.title, cap, member.weight, member.set_id, member.legal)
+
+
+def _floor(members: Sequence[Member]) -> tuple[int, str] | None:
+    """The highest floor any member sets, whatever its centrality, and why.
+
+    A legal duty's hint is a floor (a standard that holds regulation 15 is at least as severe as
+    regulation 15), and so is a harmful subject named in any member's title: a standard is not met unless
+    every member is, so its worst member's harm is the standard's.
+    """
+    floors: list[tuple[int, str]] = []
+    for member in members:
+        if member.legal and member.severity:
+            floors.append((member.severity, f"legal duty {member.ref}"))
+        for topic in TOPICS:
+            if not topic.cap and re.search(topic.pattern, member.title, re.I):
+                floors.append((topic.severity, f"subject {topic.name}"))
+    return max(floors, key=lambda f: f[0], default=None)
+
+
 def rate_standard(
     members: Sequence[Member],
     *,
@@ -148,35 +213,51 @@ def rate_standard(
         severity_override: The value in `mappings/overrides.yaml`, which wins.
         likelihood_override: Likewise.
     """
+    members = [_capped(m) for m in members]
     topics = topics_of(members, centre)
     hinted = severity_from_hints(members)
-    floor = max((t for t in topics if not t.cap), key=lambda t: t.severity, default=None)
-    cap = min((t for t in topics if t.cap), key=lambda t: t.severity, default=None)
+    floor = _floor(members)
+    # The cap speaks for the standard only when the capped duty is all that carries a hint.
+    hinted_titles = [m.title for m in members if m.severity]
+    cap = min(
+        (
+            t
+            for t in TOPICS
+            if t.cap and hinted_titles and all(re.search(t.pattern, x, re.I) for x in hinted_titles)
+        ),
+        key=lambda t: t.severity,
+        default=None,
+    )
     parts: list[str] = []
     severity_basis: SeverityBasis
     if severity_override:
         severity, severity_basis = severity_override, "override"
         parts.append(f"severity {severity}: set in overrides")
-    elif cap is not None and floor is None and cap.severity < (hinted[0] if hinted else DEFAULT_SEVERITY):
+    elif (
+        cap is not None
+        and (floor is None or floor[0] <= cap.severity)
+        and cap.severity <= (hinted[0] if hinted else DEFAULT_SEVERITY)
+    ):
         severity, severity_basis = cap.severity, "topic"
         parts.append(
             f"severity {severity}: at most {severity} for {cap.name}, whose breach harms nobody directly"
         )
-    elif floor is not None and floor.severity > (hinted[0] if hinted else 0):
-        severity, severity_basis = floor.severity, "topic"
-        parts.append(f"severity {severity}: subject {floor.name}")
+    elif floor is not None and floor[0] > (hinted[0] if hinted else 0) and floor[0] > 1:
+        severity = floor[0]
+        severity_basis = "hints" if floor[1].startswith("legal duty") else "topic"
+        parts.append(f"severity {severity}: {floor[1]}")
     elif hinted is not None:
         severity, severity_basis = hinted[0], "hints"
         parts.append(f"severity {severity}: hint of {hinted[1]}")
     else:
         severity, severity_basis = DEFAULT_SEVERITY, "default"
         parts.append(f"severity {severity}: no member carries a hint")
-    prior = max(topics, key=lambda t: t.likelihood, default=None)
+    prior = max((t for t in topics if not t.cap), key=lambda t: t.likelihood, default=None)
     likelihood_basis: LikelihoodBasis
     if likelihood_override:
         likelihood, likelihood_basis = likelihood_override, "override"
         parts.append(f"likelihood {likelihood}: set in overrides")
-    elif prior is not None and prior.likelihood > DEFAULT_LIKELIHOOD:
+    elif prior is not None:
         likelihood, likelihood_basis = prior.likelihood, "prior"
         parts.append(f"likelihood {likelihood}: prior for {prior.name}")
     else:
