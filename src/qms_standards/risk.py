@@ -60,8 +60,9 @@ class Topic:
 #   minority do not), handover and continuity between teams (a contributory factor named again and again in
 #   HSSIB and serious incident investigations), and improvement capability and culture (NHS IMPACT's own
 #   self-assessment expects most organisations to be still building it).
-# - 1 ("rare"): a standard met by writing and approving one document (a policy, the scope, the context, the
-#   roles, leaders' commitment): once it exists it is rarely found missing; failures show up in practice.
+# - 1 ("rare"): a standard met by writing and approving one document (a policy, the scope, the context,
+#   the roles, a risk management commitment): once it exists it is rarely found missing; failures show up
+#   in practice.
 # - 2 ("unlikely"): everything else, the default.
 TOPICS: tuple[Topic, ...] = (
     Topic("medicines", r"\bmedicine|\bmedication|\bprescrib", 5, 3),
@@ -74,7 +75,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("freedom to speak up", r"\bspeak(ing)? up\b|\bwhistleblow", 4, 3),
     Topic(
         "handover and working across teams",
-        r"\bhandover|\btransitions?\b|\bwork together\b|\bcontinuity\b",
+        r"\bhandover|\btransitions?\b|\bwork together\b|\band continuity\b|\bcontinuity of care\b",
         4,
         3,
     ),
@@ -91,7 +92,7 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "a written policy, scope or commitment",
-        r"\bpolicy\b|\bscope of\b|\bits context\b|\binterested parties\b|\bcommitment\b|"
+        r"\bpolicy\b|\bscope of\b|\bits context\b|\binterested parties\b|\bmanagement commitment\b|"
         r"\broles, responsibilities\b",
         1,
         1,
