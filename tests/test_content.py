@@ -38,9 +38,22 @@ def _src(ref: str, title: str, text: str, set_name: str = ISO_9001, weight: floa
         (
             "Monitoring, measurement, analysis and evaluation — General",
             ISO_9001,
-            "Monitoring, measurement, analysis and evaluation",
+            "Monitoring, measurement, analysis and evaluation of quality data",
         ),
         ("Safeguarding", CQC, "Safeguarding"),
+        ("Structured and comprehensive", ISO_31000, "Risk management that is structured and comprehensive"),
+        ("Analysis and evaluation", ISO_9001, "Analysis and evaluation of quality data"),
+        ("Scope, context and criteria", ISO_31000, "Scope, context and criteria for risk management"),
+        ("Recording and reporting", ISO_31000, "Recording and reporting risk"),
+        ("Documented information", ISO_9001, "Documents and records for quality management"),
+        (
+            "Control of production and service provision",
+            ISO_9001,
+            "Delivering care under controlled conditions",
+        ),
+        ("Control of nonconforming outputs", ISO_9001, "Managing care that falls short of requirements"),
+        ("Internal audit", ISO_9001, "Internal audit"),
+        ("Providing information", CQC, "Providing information"),
     ],
 )
 def test_a_title_stands_alone(title: str, set_name: str, expected: str) -> None:
@@ -53,11 +66,39 @@ def test_a_central_health_title_beats_an_iso_clause_name_but_a_peripheral_one_do
     assert draft_title([iso, reg]) == "Good governance"
     far = _src("cqc:reg-20a", "Requirement as to display of performance assessments", "Display it.", CQC, 0.3)
     monitoring = _src("iso:9.1", "Monitoring, measurement, analysis and evaluation", "Measure.", weight=0.9)
-    assert draft_title([monitoring, far]) == "Monitoring, measurement, analysis and evaluation"
+    assert (
+        draft_title([monitoring, far]) == "Monitoring, measurement, analysis and evaluation of quality data"
+    )
 
 
-def test_bare_means_one_word_from_a_management_system_standard() -> None:
+def test_a_title_names_a_regulation_or_cqc_statement_it_would_otherwise_hide() -> None:
+    ipc = Source("c:ipc", "Infection prevention and control", "x.", CQC, True, 0.9, key=True)
+    medicines = Source("c:med", "Medicines optimisation", "x.", CQC, True, 0.5, key=True)
+    hygiene = Source("c:hyg", "Infection control in practice", "x.", CQC, True, 0.5, key=True)
+    iso = _src("i:7.1.3", "Infrastructure", "x.", weight=0.6)
+    assert draft_title([ipc, medicines]) == "Infection prevention and control, and medicines optimisation"
+    assert draft_title([ipc, hygiene, iso]) == "Infection prevention and control"
+    statement = Source("c:env", "Safe environments", "x.", CQC, True, 0.5, key=True)
+    regulation = Source("r:15", "Premises and equipment", "x.", CQC, True, 0.4, key=True, legal=True)
+    title = draft_title(
+        [_src("i:8", "Healthcare facilities management", "x.", weight=0.95), statement, regulation]
+    )
+    assert title == "Healthcare facilities management, and premises and equipment"
+
+
+def test_iso_factory_words_read_in_health_words_in_titles_and_asks() -> None:
+    asks = consolidate_asks(
+        [_src("i:8.7", "Control of nonconforming outputs", "Control products for customers.")]
+    )
+    assert asks[0].text == "Control services for service users."
+    for word in ("product", "customer", "conforming output"):
+        assert word not in plain_title(f"Control of {word}s").lower()
+
+
+def test_bare_means_no_subject_from_a_management_system_standard() -> None:
     assert is_bare("Dynamic") and is_bare("Awareness")
+    assert is_bare("Structured and comprehensive") and is_bare("Recording and reporting")
+    assert not is_bare("Internal audit") and not is_bare("Leadership and commitment")
     assert not is_bare("Staffing", health=True)
     assert not is_bare("Organisational knowledge")
     assert plain_title("Organizational knowledge") == "Organisational knowledge"
@@ -195,10 +236,20 @@ def test_the_shipped_standards_with_the_real_model_meet_the_issue(tmp_path: Path
         "cqc-fundamental-standards-2014:reg-12",
     ):
         assert home[ref].risk.rating in ("high", "extreme"), (ref, home[ref].risk)
+    for ref in (
+        "cqc-saf-2024:well-led/freedom-speak-up",
+        "cqc-saf-2024:effective/delivering-evidence-based-care",
+        "cqc-saf-2024:effective/assessing-needs",
+        "cqc-saf-2024:responsive/equity-access",
+    ):
+        assert home[ref].risk.rating in ("high", "extreme"), (ref, home[ref].risk)
+    assert home["cqc-fundamental-standards-2014:reg-15"].risk.severity == 5
     assert home["iso-9001-2015:4.1"].risk.rating != "extreme"
+    assert len({s.risk.rating for s in framework.standards}) == 4  # low to extreme: the ratings separate
     for standard in framework.standards:
         iso_titles = {s.title for s in standard.sources if s.ref.startswith("iso")}
-        assert len(re.findall(r"[A-Za-z]{2,}", standard.title)) > 1 or standard.title not in iso_titles
+        assert not is_bare(standard.title) or standard.title not in iso_titles, standard.title
+        assert not re.search(r"\b(product|customer|conforming output)", standard.title, re.I), standard.title
         good = standard.good_looks_like
         for lines in (good.outputs, good.behaviours, good.outcomes):
             assert lines and all(line.refs for line in lines), standard.id

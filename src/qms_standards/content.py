@@ -7,8 +7,10 @@ people's edits (mappings/content.yaml, see `apply_content`) replace drafts field
 - Title: the member title a ward manager understands best. Each candidate scores its centrality, plus a
   bonus for a health and care source (a regulator's or the NHS's wording rather than an ISO management-
   system clause), plus a little for being descriptive, minus a penalty for a bare clause or principle name
-  ("Integrated", "Awareness"). ISO product wording is put in service terms; a bare name that still wins is
-  qualified with its set's subject ("Integrated risk management").
+  (one word, or only words that say how: "Integrated", "Structured and comprehensive"). ISO product wording
+  is put in service terms; a bare name that still wins is qualified with its set's subject ("Integrated
+  risk management", "Recording and reporting risk"). A regulation or CQC statement on another subject
+  is named beside the title, so the title never hides it.
 - Statement: the distinct asks of the members, most central first; asks that say the same thing (ISO 9001
   and ISO 7101 share clauses) merge and keep every ref.
 - What good looks like: behaviours from the asks; outputs, outcomes and evidence from `content_lexicon`.
@@ -39,25 +41,58 @@ SAME_ASK = 80  # token-set ratio at which two asks say the same thing
 CUE_SHARE = 0.3  # a cue counts when members naming it make up this share (a title counts full, a text half)
 LIMITS = {"outputs": 4, "behaviours": 4, "outcomes": 3, "evidence": 5}
 
-# ISO's product and manufacturing wording, put in terms of a health and care service.
-_GLOSSARY: tuple[tuple[str, str], ...] = (
+# ISO's product and manufacturing wording, put in terms of a health and care service. The whole-title
+# entries come first; the word entries also apply to the asks.
+_TITLES: tuple[tuple[str, str], ...] = (
     (r"\s+[—-]\s+General$", ""),
     (r"^Post-delivery activities$", "Follow-up after care is delivered"),
     (r"^Design and development of products and services$", "Designing services"),
+    (r"^Design and development outputs$", "What service design must produce"),
     (r"^Design and development\b", "Service design"),
+    (r"^Customer focus$", "Focus on service users"),
+    (r"^Control of production and service provision$", "Delivering care under controlled conditions"),
+    (r"^Control of nonconforming outputs$", "Managing care that falls short of requirements"),
+    (r"^Release of products and services$", "Checking care meets requirements before it is given"),
+    (r"^Measurement traceability$", "Calibrated and traceable measuring equipment"),
+    (r"^Identification and traceability$", "Identifying people, samples and equipment through care"),
+    (r"^Documented information$", "Documents and records"),
+    (r"^Requirement as to display of performance assessments$", "Displaying CQC ratings"),
+)
+_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bprocesses, products and services\b", "processes and services"),
     (r"\bproducts and services\b", "services"),
-    (r"^Customer focus$", "Focus on service users"),
+    (r"\bproduction and service provision\b", "delivery of care"),
+    (r"\bnonconforming outputs?\b", "care that falls short of requirements"),
+    (r"\bconforming outputs?\b", "care that meets requirements"),
+    (r"\bproducts\b", "services"),
+    (r"\bproduct\b", "service"),
+    (r"\bdocumented information\b", "documents and records"),
     (r"\bcustomers\b", "service users"),
     (r"\bcustomer\b", "service user"),
+    (r"\bCustomers\b", "Service users"),
     (r"\bCustomer\b", "Service user"),
     (r"\b(\w{3,})iz(e|ed|es|ing|ation|ations|ational)\b", r"\1is\2"),
+)
+# Words that say how or in what form, not about what: a title made only of these names no subject a ward
+# manager would recognise ("Structured and comprehensive", "Analysis and evaluation", "Recording and
+# reporting"), so it is qualified with its set's subject.
+_GENERIC = frozenset(
+    re.findall(
+        r"\w+",
+        """structured comprehensive integrated customised customized dynamic inclusive best available human
+        cultural factors analysis analysing evaluation evaluating monitoring measurement measuring scope
+        context criteria recording reporting documented information documents records awareness
+        communication consultation implementation implementing establishing general external internal
+        process processes framework principles purpose design development review control changes change
+        planning actions action people resources support operation operational outputs inputs""",
+    )
 )
 # The rest of a 'We ...' statement, in the same voice as the instruction it becomes.
 _WE = (
     (r" and we ", " and "),
     (r"\bwe\b", "staff"),
     (r"\bWe\b", "Staff"),
+    (r"\bour services\b", "the service"),
     (r"\bour\b", "the service's"),
     (r"\bus\b", "the service"),
 )
@@ -84,6 +119,8 @@ class Source:
     set_name: str
     health: bool  # a health and care source (regulator, NHS), not an ISO management-system standard
     weight: float  # centrality: similarity to the standard's centre, 0-1
+    key: bool = False  # a regulation or a regulator's statement: a title must not hide it
+    legal: bool = False  # a legal duty (a CQC fundamental standard)
 
 
 @dataclass(frozen=True)
@@ -104,14 +141,18 @@ def sources_of(
     out = []
     for link in links:
         standard_set = sets[split_ref(link.ref)[0]]
+        requirement = requirements[link.ref]
+        legal = "legal-duty" in requirement.tags
         out.append(
             Source(
                 ref=link.ref,
-                title=requirements[link.ref].title,
-                text=requirements[link.ref].text,
+                title=requirement.title,
+                text=requirement.text,
                 set_name=standard_set.name,
                 health=not standard_set.publisher.upper().startswith("ISO"),
                 weight=link.similarity,
+                key=legal or "care quality commission" in standard_set.publisher.lower(),
+                legal=legal,
             )
         )
     return out
@@ -121,20 +162,31 @@ def _order(sources: Sequence[Source]) -> list[Source]:
     return sorted(sources, key=lambda s: (-round(s.weight, 6), s.ref))
 
 
+def plain_words(text: str) -> str:
+    """ISO product and manufacturing words put in service terms, with UK spelling."""
+    for pattern, replacement in _WORDS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def plain_title(title: str) -> str:
     """A source title in service terms: ISO product wording replaced, UK spelling, no ' — General'."""
     out = title.strip()
-    for pattern, replacement in _GLOSSARY:
+    for pattern, replacement in _TITLES:
         out = re.sub(pattern, replacement, out)
+    out = plain_words(out)
     return out[:1].upper() + out[1:]
 
 
 def is_bare(title: str, health: bool = False) -> bool:
-    """A management-system clause or principle name of one word ("Integrated", "Awareness").
+    """A management-system clause or principle name that names no subject: one word, or words that say how.
 
-    One word from a health and care source ("Staffing", "Safeguarding") is a subject a ward manager knows.
+    "Integrated", "Awareness", "Structured and comprehensive", "Recording and reporting" are bare. A title
+    from a health and care source ("Staffing", "Providing information") is a subject a ward manager knows.
     """
-    return not health and len(re.findall(r"[A-Za-z]{2,}", title)) <= 1
+    words = re.findall(r"[A-Za-z]{2,}", title)
+    lowered = {w.lower() for w in words} - {"and", "of", "the", "for", "to", "in", "its", "or"}
+    return not health and (len(words) <= 1 or lowered <= _GENERIC)
 
 
 def _set_subject(set_name: str) -> str:
@@ -147,8 +199,45 @@ def _set_subject(set_name: str) -> str:
     return plain_title(name).lower()
 
 
+def _qualified(title: str, subject: str) -> str:
+    """A bare title with its set's subject, in a form that reads as English.
+
+    "Integrated risk management", "Risk management that is structured and comprehensive", "Recording and
+    reporting risk", "Analysis and evaluation of quality data", "Awareness of quality management".
+    """
+    words = re.findall(r"[a-z]+", title.lower())
+    first, last = words[0], words[-1]
+    several = " and " in title or "," in title
+    thing = subject.removesuffix(" management")  # "risk", "quality"
+    if _ADJECTIVE.search(last) and not last.endswith("tion"):
+        if several:
+            return f"{subject[:1].upper()}{subject[1:]} that is {title.lower()}"
+        return f"{title} {subject}"
+    if {"analysis", "evaluation", "monitoring", "measurement"} & set(words):
+        return f"{title} of {thing} data"
+    if last.endswith("ing"):
+        return f"{title} {thing if thing == 'risk' else thing + ' information'}"
+    if several and first.endswith("ing"):
+        return f"{title} about {thing}"
+    return f"{title} {'of' if _PROCESS.search(last) else 'for'} {subject}"
+
+
+_SAME_SUBJECT_STOP = frozenset({"care", "people", "safe", "service", "services", "effect", "need", "support"})
+
+
+def _another_subject(title: str, source: Source) -> bool:
+    """Whether a member's title is about something the standard's title does not name."""
+    own = content_words(title) - _SAME_SUBJECT_STOP
+    theirs = content_words(plain_title(source.title)) - _SAME_SUBJECT_STOP
+    return bool(theirs) and not own & theirs
+
+
 def draft_title(sources: Sequence[Source]) -> str:
-    """The best member title, in service terms and never bare (see the module docstring)."""
+    """The best member title, in service terms, never bare, and naming any key member it would hide.
+
+    A key member (a regulation or a regulator's statement) on another subject than the title's is named
+    beside it ("Infection prevention and control, and medicines optimisation"), legal duties first.
+    """
 
     def score(source: Source) -> tuple[float, str]:
         title = plain_title(source.title)
@@ -158,14 +247,15 @@ def draft_title(sources: Sequence[Source]) -> str:
 
     best = min(sources, key=score)
     title = plain_title(best.title)
-    if not is_bare(title, best.health):
-        return title
-    subject = _set_subject(best.set_name)
-    if not subject or subject in title.lower():
-        return title
-    if _ADJECTIVE.search(title.lower()):
-        return f"{title} {subject}"
-    return f"{title} {'of' if _PROCESS.search(title.lower()) else 'for'} {subject}"
+    if is_bare(title, best.health):
+        subject = _set_subject(best.set_name)
+        if subject and subject not in title.lower():
+            title = _qualified(title, subject)
+    hidden = [s for s in _order(sources) if s.key and s is not best and _another_subject(title, s)]
+    if hidden:
+        other = plain_title(min(hidden, key=lambda s: not s.legal).title)
+        title = f"{title}, and {other[:1].lower()}{other[1:]}"
+    return title
 
 
 def _sentences(text: str) -> list[str]:
@@ -190,7 +280,7 @@ def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
     for rank, source in enumerate(_order(sources)):
         sentences = _sentences(source.text)
         for sentence in sentences if rank == 0 else sentences[:MAX_ASKS_PER_MEMBER]:
-            ask = _as_ask(sentence)
+            ask = plain_words(_as_ask(sentence))
             same = next(
                 (a for a in asks if fuzz.token_set_ratio(a[0].lower(), ask.lower()) >= SAME_ASK), None
             )
