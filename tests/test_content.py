@@ -151,9 +151,65 @@ def test_good_looks_like_names_its_sources_and_never_comes_back_empty() -> None:
     assert good.behaviours[0].text == "Staff and leaders assess and manage the risk of infection."
     assert good.outcomes and drafted.evidence
     bare = draft_content([_src("z:1", "Emerging technologies", "Consider how new tools could help.")])
-    assert bare.good_looks_like.outputs[0].text.startswith("A written description of how the service meets")
-    assert bare.good_looks_like.behaviours[0].text == "Staff and leaders consider how new tools could help."
-    assert bare.good_looks_like.outcomes and bare.evidence
+    good = bare.good_looks_like
+    assert good.outputs[0].text == "A record that shows staff and leaders consider how new tools could help"
+    assert good.behaviours[0].text == "Staff and leaders consider how new tools could help."
+    assert good.outcomes[0].text.startswith(
+        "Emerging technologies works in practice, not only on paper: shown by an audit"
+    )
+    assert (
+        bare.evidence[0].text
+        == "An audit of whether staff and leaders consider how new tools could help, with actions"
+    )
+
+
+def test_no_stock_line_and_behaviours_read_as_english() -> None:
+    """Reviewer: stock filler, 'Staff and leaders have inclusive leaders', "service's services"."""
+    leaders = _src("c:lead", "Capable leaders", "We have inclusive leaders at all levels.", CQC)
+    top = _src("i:5.1", "Leadership", "Top management sets a policy and takes accountability for it.")
+    partners = _src("c:p", "Partnerships", "We work with partners so our services work seamlessly.", CQC)
+    lines = [
+        line.text
+        for source in (leaders, top, partners)
+        for drafted in [draft_content([source])]
+        for line in (*drafted.good_looks_like.behaviours, *drafted.good_looks_like.outputs, *drafted.evidence)
+    ]
+    assert "The service has inclusive leaders at all levels." in lines
+    assert [x for x in lines if x.startswith("Leaders set a policy")]
+    assert "Staff and leaders work with partners so the service works seamlessly." not in lines
+    assert not [x for x in lines if "service's services" in x or "know what this standard asks" in x]
+    assert not [x for x in lines if x.startswith("A written description of how the service meets")]
+
+
+def test_staff_alone_is_no_staffing_cue_and_fit_and_proper_asks_for_recruitment_checks() -> None:
+    teams = draft_content([_src("c:t", "Teams work together", "We work with staff across teams.", CQC)])
+    assert not [x for x in teams.good_looks_like.outputs if "staffing plan" in x.text]
+    fit = draft_content(
+        [_src("r:19", "Fit and proper persons employed", "People employed must be of good character.", CQC)]
+    )
+    assert "DBS check" in fit.good_looks_like.outputs[0].text
+    assert "Personnel file audit" in fit.evidence[0].text
+
+
+def test_one_clause_in_two_iso_sets_becomes_one_ask() -> None:
+    asks = consolidate_asks(
+        [
+            _src(
+                "iso-7101:7.2",
+                "Competence",
+                "Define the competence staff need, make sure they have it through education, training or "
+                "experience, and keep evidence.",
+            ),
+            _src(
+                "iso-9001:7.2",
+                "Competence",
+                "Define the skills needed for work that affects quality, check people have them, close gaps "
+                "through training, hiring or other means, and keep proof.",
+                weight=0.7,
+            ),
+        ]
+    )
+    assert len(asks) == 1 and asks[0].refs == ("iso-7101:7.2", "iso-9001:7.2")
 
 
 _POOL = [

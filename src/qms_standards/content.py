@@ -38,7 +38,8 @@ from .models import (
 
 MAX_ASKS_PER_MEMBER = 2  # beyond its most central member, a member contributes its first asks
 SAME_ASK = 80  # token-set ratio at which two asks say the same thing
-CUE_SHARE = 0.3  # a cue counts when members naming it make up this share (a title counts full, a text half)
+SAME_CLAUSE_ASK = 55  # the same, for asks of one clause number in two sets (ISO 9001 and ISO 7101 share them)
+CUE_SHARE = 0.45  # a cue counts when members naming it make up this share (a title counts full, a text half)
 LIMITS = {"outputs": 4, "behaviours": 4, "outcomes": 3, "evidence": 5}
 
 # ISO's product and manufacturing wording, put in terms of a health and care service. The whole-title
@@ -92,7 +93,7 @@ _WE = (
     (r" and we ", " and "),
     (r"\bwe\b", "staff"),
     (r"\bWe\b", "Staff"),
-    (r"\bour services\b", "the service"),
+    (r"\bour services\b", "its services"),
     (r"\bour\b", "the service's"),
     (r"\bus\b", "the service"),
 )
@@ -274,6 +275,18 @@ def _as_ask(sentence: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+def _clause(ref: str) -> tuple[str, str | None]:
+    set_id, item = split_ref(ref)
+    match = re.match(r"(\d+\.\d+)", item)
+    return set_id, match.group(1) if match else None
+
+
+def _same_clause(a: str, b: str) -> bool:
+    """Two refs of one clause number (to two levels: 7.2, 5.2.1 ~ 5.2) in two different sets."""
+    (set_a, clause_a), (set_b, clause_b) = _clause(a), _clause(b)
+    return set_a != set_b and clause_a is not None and clause_a == clause_b
+
+
 def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
     """The distinct asks of the members, most central member first, each with every ref that asks it."""
     asks: list[tuple[str, list[str]]] = []
@@ -282,7 +295,13 @@ def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
         for sentence in sentences if rank == 0 else sentences[:MAX_ASKS_PER_MEMBER]:
             ask = plain_words(_as_ask(sentence))
             same = next(
-                (a for a in asks if fuzz.token_set_ratio(a[0].lower(), ask.lower()) >= SAME_ASK), None
+                (
+                    a
+                    for a in asks
+                    if fuzz.token_set_ratio(a[0].lower(), ask.lower())
+                    >= (SAME_CLAUSE_ASK if any(_same_clause(r, source.ref) for r in a[1]) else SAME_ASK)
+                ),
+                None,
             )
             if same is None:
                 asks.append((ask, [source.ref]))
@@ -291,24 +310,59 @@ def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
     return [ContentLine(text=text, refs=tuple(sorted(refs))) for text, refs in asks]
 
 
+_SUBJECT = re.compile(
+    r"^(?:(Top management(?: and oversight bodies)?|Leaders)|The organi[sz]ation|The provider|Providers|"
+    r"Staff|Care providers)\s+(?:(?:must|shall|should)\s+)?(\w+)\b(.*)$"
+)
+
+
+_THIRD_PERSON = (
+    "takes|gives|sets|makes|builds|provides|promotes|leads|ensures|reviews|assigns|keeps|checks|holds|"
+    "defines|determines|establishes|maintains|monitors|plans|supports|shares|uses|applies|communicates"
+)
+
+
+def _base(verb: str) -> str:
+    """'sets' -> 'set', 'applies' -> 'apply', 'addresses' -> 'address', 'has' -> 'have'."""
+    if verb == "has":
+        return "have"
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x|zz)es$", verb):
+        return verb[:-2]
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return verb[:-1]
+    return verb
+
+
 def _behaviour(ask: str) -> str | None:
+    """What staff and leaders do, from one ask, in plain grammar; None when the ask is no instruction."""
+    subject = _SUBJECT.match(ask)
+    if subject:
+        who = "Leaders" if subject.group(1) else "Staff and leaders"
+        rest = re.sub(  # "..., takes accountability and gives direction" -> "take", "give"
+            rf"(, | and )({_THIRD_PERSON})\b", lambda m: m.group(1) + _base(m.group(2)), subject.group(3)
+        )
+        return f"{who} {_base(subject.group(2))}{rest}"
     first = ask.split()[0].strip(",").lower() if ask.split() else ""
     if not first or first in _NOT_A_VERB or not first.isalpha() or " must " in f" {ask} ":
         return None
+    if first in ("have", "has"):  # "Have inclusive leaders at all levels": what the service has
+        return f"The service has {ask.split(' ', 1)[1] if ' ' in ask else ''}".rstrip()
     return f"Staff and leaders {ask[:1].lower()}{ask[1:]}"
 
 
 def draft_behaviours(asks: Sequence[ContentLine]) -> list[ContentLine]:
-    """What staff and leaders do: each ask that is an instruction, with the ask's refs."""
+    """What staff and leaders do: each ask that is an instruction, with the ask's refs.
+
+    When no ask is an instruction, each ask is kept as what good looks like in its own words ("People are
+    ..."), so the line is still the members' and never a stock phrase.
+    """
     out = [
         ContentLine(text=text, refs=ask.refs) for ask in asks if (text := _behaviour(ask.text)) is not None
     ]
-    if not out and asks:
-        out = [
-            ContentLine(
-                text="Staff and leaders know what this standard asks of them and do it", refs=asks[0].refs
-            )
-        ]
+    if not out:
+        out = [ContentLine(text=ask.text, refs=ask.refs) for ask in asks]
     return out[: LIMITS["behaviours"]]
 
 
@@ -341,35 +395,42 @@ def _from_cues(sources: Sequence[Source]) -> dict[str, list[ContentLine]]:
     }
 
 
+def _lower_first(text: str) -> str:
+    """'Staff and leaders ...' -> 'staff and leaders ...'; 'The service ...' -> 'the service ...'."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def draft_content(sources: Sequence[Source]) -> Drafted:
     """Title, statement, asks, what good looks like and evidence of one standard, from its members."""
     ordered = _order(sources)
     title = draft_title(ordered)
     asks = consolidate_asks(ordered)
     cues = _from_cues(ordered)
-    every = tuple(sorted(s.ref for s in ordered))
-    centre = (ordered[0].ref,)
+    behaviours = draft_behaviours(asks)
+    short = [  # the first behaviour's main clause, for the parts no cue drafts
+        ContentLine(text=re.split(r",\s|;\s| so ", _lower_first(b.text).rstrip("."))[0], refs=b.refs)
+        for b in behaviours[:1]
+    ]
+    # With no cue, each part is drafted from the standard's own first asks, never a stock sentence.
     outputs = cues["outputs"] or [
-        ContentLine(
-            text="A written description of how the service meets this standard, and who owns it", refs=every
-        )
+        ContentLine(text=f"A record that shows {b.text}", refs=b.refs) for b in short
+    ]
+    evidence = cues["evidence"] or [
+        ContentLine(text=f"An audit of whether {b.text}, with actions", refs=b.refs) for b in short
     ]
     outcomes = cues["outcomes"] or [
         ContentLine(
-            text="People who use the service benefit from this standard being met: shown by the service's "
-            "self-assessment and its audit",
-            refs=centre,
+            text=f"{title} works in practice, not only on paper: shown by {_lower_first(e.text)}",
+            refs=tuple(sorted({*e.refs, *(b.refs[0] for b in short)})),
         )
-    ]
-    evidence = cues["evidence"] or [
-        ContentLine(text="An audit or review of this standard, with actions", refs=every)
+        for e in evidence[:1]
     ]
     return Drafted(
         title=title,
         statement=" ".join(a.text if a.text.endswith((".", "!", "?")) else a.text + "." for a in asks),
         asks=tuple(asks),
         good_looks_like=GoodLooksLike(
-            outputs=tuple(outputs), behaviours=tuple(draft_behaviours(asks)), outcomes=tuple(outcomes)
+            outputs=tuple(outputs), behaviours=tuple(behaviours), outcomes=tuple(outcomes)
         ),
         evidence=tuple(evidence),
     )

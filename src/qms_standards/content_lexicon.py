@@ -64,7 +64,7 @@ CUES: tuple[Cue, ...] = (
         ("Patient experience feedback and observations of care",),
     ),
     Cue(
-        r"\bcomplain|\bfeedback|\blisten",
+        r"\bcomplain|\bconcerns\b|\blisten",
         ("A complaints and feedback procedure that people can find and use",),
         ("People's concerns are heard and acted on: complaint response times and actions taken",),
         ("Complaints and feedback log with responses, themes and actions",),
@@ -82,7 +82,16 @@ CUES: tuple[Cue, ...] = (
         ("Environment and equipment audits, maintenance records and actions on faults",),
     ),
     Cue(
-        r"\bstaffing|\bstaff\b|\bworkforce|\bpeople needed",
+        r"\bfit and proper|\brecruit|\bpeople employed\b|\bemployment checks",
+        (
+            "Recruitment checks for each person employed: identity, references, DBS check, right to work and "
+            "professional registration",
+        ),
+        ("People are cared for by staff checked as fit and able to do their job",),
+        ("Personnel file audit showing each check was made before the person started, and rechecked",),
+    ),
+    Cue(
+        r"\bstaffing|\bsufficient (numbers of )?staff|\benough (qualified )?(staff|people)\b|\bpeople needed",
         ("A staffing plan that sets the numbers and skills needed for each shift",),
         ("People are cared for by enough staff with the right skills: planned against actual staffing",),
         ("Rotas, planned against actual staffing and staff survey results",),
@@ -166,7 +175,7 @@ CUES: tuple[Cue, ...] = (
         ("Equality data and the actions taken on it",),
     ),
     Cue(
-        r"\bcommunicat|\binvolv|\bengag|\bco-produc|\blived experience|\bcommunit",
+        r"\bcommunication with|\binvolv|\bengag|\bco-produc|\blived experience|\bcommunit",
         ("A record of how people who use services, families and staff were involved, and what changed",),
         ("People who use the service say they were listened to and involved in decisions",),
         ("Engagement records, meeting notes and 'you said, we did' reports",),
