@@ -84,6 +84,11 @@ def test_a_title_names_a_regulation_or_cqc_statement_it_would_otherwise_hide() -
         [_src("i:8", "Healthcare facilities management", "x.", weight=0.95), statement, regulation]
     )
     assert title == "Healthcare facilities management, and premises and equipment"
+    safe = Source("r:12", "Safe care and treatment", "x.", CQC, True, 0.9, key=True, legal=True)
+    abuse = Source("r:13", "Safeguarding from abuse and improper treatment", "x.", CQC, True, 0.5, True, True)
+    assert draft_title([safe, statement, abuse]).endswith(
+        "and safeguarding from abuse and improper treatment"
+    )
 
 
 def test_iso_factory_words_read_in_health_words_in_titles_and_asks() -> None:

@@ -223,7 +223,21 @@ def _qualified(title: str, subject: str) -> str:
     return f"{title} {'of' if _PROCESS.search(last) else 'for'} {subject}"
 
 
-_SAME_SUBJECT_STOP = frozenset({"care", "people", "safe", "service", "services", "effect", "need", "support"})
+_SAME_SUBJECT_STOP = frozenset(
+    {
+        "care",
+        "people",
+        "safe",
+        "service",
+        "services",
+        "effect",
+        "effective",
+        "need",
+        "support",
+        "treatment",
+        "provid",
+    }
+)
 
 
 def _another_subject(title: str, source: Source) -> bool:
