@@ -64,7 +64,7 @@ CUES: tuple[Cue, ...] = (
         ("Patient experience feedback and observations of care",),
     ),
     Cue(
-        r"\bcomplain|\bconcerns\b|\blisten",
+        r"\bcomplain|\blisten",
         ("A complaints and feedback procedure that people can find and use",),
         ("People's concerns are heard and acted on: complaint response times and actions taken",),
         ("Complaints and feedback log with responses, themes and actions",),
