@@ -112,6 +112,8 @@ def _pages() -> list:  # type: ignore[type-arg]
             marks = [pytest.mark.slow] if any(MODEL_COMMANDS.search(b) for _, b in blocks) else []
             if page.name in UNCHECKED:
                 marks.append(pytest.mark.skip(reason=f"{page.name}: {UNCHECKED[page.name]}"))
+            if "$QMS_REPO/../shared" in text and not (ROOT.parent / "shared" / "eval").is_dir():
+                marks.append(pytest.mark.skip(reason=f"{page.name}: needs shared/eval beside the repository"))
             params.append(pytest.param(page, blocks, id=page.name, marks=marks))
     return params
 
