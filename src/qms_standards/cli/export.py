@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from ..errors import QmsError
@@ -330,43 +332,112 @@ def _percent(value: float | None) -> str:
 
 
 def _print_compliance(title: str, groups: list[Compliance]) -> None:
-    table = Table(title=title)
-    table.add_column("group", overflow="fold")
-    for column in ("rows", "met", "partly met", "not met", "n/a", "blank", "compliance", "weighted"):
-        table.add_column(column, justify="right", no_wrap=True)
+    """One row per group; where that is wider than the terminal, a compact form that fits it."""
+    rows = []
     for group in groups:
         c = group.counts
         name = group.name if group.name.startswith(group.group) else f"{group.group} {group.name}"
-        table.add_row(
-            escape(name),
-            str(group.rows),
-            str(c["Met"]),
-            str(c["Partially met"]),
-            str(c["Not met"]),
-            str(c["Not applicable"]),
-            str(c["Blank"]),
-            _percent(group.compliance),
-            _percent(group.weighted),
-            style="bold" if group.group == "all" else None,
+        counts = (c["Met"], c["Partially met"], c["Not met"], c["Not applicable"], c["Blank"])
+        rows.append(
+            (
+                escape(name),
+                str(group.rows),
+                *map(str, counts),
+                _percent(group.compliance),
+                _percent(group.weighted),
+            )
         )
+    bold = [group.group == "all" for group in groups]
+    table = _compliance_table(title, rows, bold, compact=False)
+    if _wider_than_terminal(table):  # the group column would fold to a few letters a line
+        table = _compliance_table(title, rows, bold, compact=True)
     console.print(table)
+
+
+def _compliance_table(title: str, rows: list[tuple[str, ...]], bold: list[bool], *, compact: bool) -> Table:
+    """The compact form has no side borders and two-line headers; group names wrap by words."""
+    table = _table(title, compact=compact)
+    table.add_column("group", overflow="fold")
+    for column in _NARROW_HEADERS if compact else _HEADERS:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row, strong in zip(rows, bold, strict=True):
+        table.add_row(*row, style="bold" if strong else None)
+    if compact:
+        _fit_columns(table, ["group", *_NARROW_HEADERS], rows)
+    return table
+
+
+_HEADERS = ("rows", "met", "partly met", "not met", "n/a", "blank", "compliance", "weighted")
+_NARROW_HEADERS = ("rows", "met", "partly\nmet", "not\nmet", "n/a", "blank", "compli-\nance", "weigh-\nted")
+
+
+def _table(title: str, *, compact: bool) -> Table:
+    if not compact:
+        return Table(title=title)
+    return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+
+
+def _wider_than_terminal(table: Table) -> bool:
+    unbounded = console.options.update_width(10_000)  # console.measure caps at the terminal's width
+    return Measurement.get(console, unbounded, table).maximum > console.width
+
+
+def _fit_columns(table: Table, headers: list[str], values: list[tuple[str, ...]]) -> None:
+    """Fix each column's width so the table fits the terminal with no word, id or date cut.
+
+    Rich's own squeeze narrows every column alike once wrapping is not enough, which cuts dates; here
+    only wrapping columns give up width, the widest first, never below their longest word. Where even
+    that cannot fit, rich's squeeze is left to do what it can.
+    """
+    whole = [column.no_wrap for column in table.columns]
+    cells = [[*headers[i].split("\n"), *(row[i] for row in values)] for i in range(len(headers))]
+    widest = [max(len(cell) for cell in column) for column in cells]
+    narrowest = [
+        widest[i] if whole[i] else max(len(word) for cell in cells[i] for word in cell.split() or [""])
+        for i in range(len(headers))
+    ]
+    room = console.width - 2 * (len(headers) - 1)  # a padding space and a separator between columns
+    if sum(narrowest) > room:
+        return
+    widths = list(widest)
+    while sum(widths) > room:
+        i = max((i for i in range(len(widths)) if widths[i] > narrowest[i]), key=lambda i: widths[i])
+        widths[i] -= 1
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
 
 
 def _print_rows(title: str, rows: tuple[RowRef, ...]) -> None:
     if not rows:
         console.print(f"{escape(title)}: none", highlight=False)
         return
-    table = Table(title=escape(title))
-    for column in ("standard", "service", "title", "risk", "status", "owner", "due"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
+    with_service = any(r.service for r in rows)  # one workbook without services: no empty column
+    values = [
+        (
             escape(r.standard_id),
-            escape(r.service),
+            *((escape(r.service),) if with_service else ()),
             escape(r.title),
             r.rating,
             escape(r.status or ""),
             escape(r.owner or ""),
             str(r.due or ""),
         )
+        for r in rows
+    ]
+    columns = ["standard", *(["service"] if with_service else []), "title", "risk", "status", "owner", "due"]
+    table = _rows_table(title, columns, values, compact=False)
+    if _wider_than_terminal(table):
+        table = _rows_table(title, columns, values, compact=True)
     console.print(table)
+
+
+def _rows_table(title: str, columns: list[str], values: list[tuple[str, ...]], *, compact: bool) -> Table:
+    """Ids, risk and dates never wrap (a date broken over two lines misreads); titles wrap by words."""
+    table = _table(escape(title), compact=compact)
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("standard", "risk", "due"))
+    for row in values:
+        table.add_row(*row)
+    if compact:
+        _fit_columns(table, columns, values)
+    return table
