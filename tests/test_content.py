@@ -217,6 +217,35 @@ def test_one_clause_in_two_iso_sets_becomes_one_ask() -> None:
     assert len(asks) == 1 and asks[0].refs == ("iso-7101:7.2", "iso-9001:7.2")
 
 
+def test_a_clause_of_the_same_title_merges_only_within_one_subject() -> None:
+    """ISO 9001 10.3 and ISO 7101 10.1 are one clause by title; ISO 31000's is about risk, and stays."""
+    iso_7101 = "ISO 7101:2023 Healthcare organization management — Management systems for quality"
+    asks = consolidate_asks(
+        [
+            _src(
+                "b:10.1",
+                "Continual improvement",
+                "Keep making the quality system more effective over time.",
+                iso_7101,
+            ),
+            _src(
+                "a:10.3",
+                "Continual improvement",
+                "Keep making the quality system fitter and more effective.",
+                weight=0.7,
+            ),
+            _src(
+                "r:4.h",
+                "Continual improvement",
+                "Use lessons learned to keep risk management effective over time.",
+                ISO_31000,
+                weight=0.6,
+            ),
+        ]
+    )
+    assert [a.refs for a in asks] == [("a:10.3", "b:10.1"), ("r:4.h",)]
+
+
 _POOL = [
     (r.ref, r.requirement.title, r.requirement.text, s.set.name)
     for s in load_standard_sets([STANDARDS])

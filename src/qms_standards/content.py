@@ -38,7 +38,10 @@ from .models import (
 
 MAX_ASKS_PER_MEMBER = 2  # beyond its most central member, a member contributes its first asks
 SAME_ASK = 80  # token-set ratio at which two asks say the same thing
-SAME_CLAUSE_ASK = 55  # the same, for asks of one clause number in two sets (ISO 9001 and ISO 7101 share them)
+SAME_CLAUSE_ASK = (
+    55  # the same, for one clause (same number or title) of two sets on one subject (ISO 9001, 7101)
+)
+SAME_TITLE = 90  # token-set ratio at which two members' titles name one clause
 CUE_SHARE = 0.45  # a cue counts when members naming it make up this share (a title counts full, a text half)
 LIMITS = {"outputs": 4, "behaviours": 4, "outcomes": 3, "evidence": 5}
 
@@ -61,6 +64,7 @@ _TITLES: tuple[tuple[str, str], ...] = (
 )
 _WORDS: tuple[tuple[str, str], ...] = (
     (r"\bprocesses, products and services\b", "processes and services"),
+    (r"\bproducts or services\b", "services"),
     (r"\bproducts and services\b", "services"),
     (r"\bproduction and service provision\b", "delivery of care"),
     (r"\bnonconforming outputs?\b", "care that falls short of requirements"),
@@ -304,6 +308,16 @@ def _same_clause(a: str, b: str) -> bool:
 def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
     """The distinct asks of the members, most central member first, each with every ref that asks it."""
     asks: list[tuple[str, list[str]]] = []
+    titles = {s.ref: plain_title(s.title).lower() for s in sources}
+    subjects = {s.ref: _set_subject(s.set_name) for s in sources}
+
+    def one_clause(ref: str, source: Source) -> bool:
+        """ISO 9001 and ISO 7101 both say 7.2 Competence; ISO 31000's 5.2 is about risk, not quality."""
+        if split_ref(ref)[0] == split_ref(source.ref)[0] or subjects[ref] != subjects[source.ref]:
+            return False
+        title = titles[source.ref]
+        return _same_clause(ref, source.ref) or fuzz.token_set_ratio(titles[ref], title) >= SAME_TITLE
+
     for rank, source in enumerate(_order(sources)):
         sentences = _sentences(source.text)
         for sentence in sentences if rank == 0 else sentences[:MAX_ASKS_PER_MEMBER]:
@@ -313,7 +327,7 @@ def consolidate_asks(sources: Sequence[Source]) -> list[ContentLine]:
                     a
                     for a in asks
                     if fuzz.token_set_ratio(a[0].lower(), ask.lower())
-                    >= (SAME_CLAUSE_ASK if any(_same_clause(r, source.ref) for r in a[1]) else SAME_ASK)
+                    >= (SAME_CLAUSE_ASK if any(one_clause(r, source) for r in a[1]) else SAME_ASK)
                 ),
                 None,
             )
