@@ -67,7 +67,10 @@ def consolidate(
     exports: Annotated[
         bool, typer.Option("--exports/--no-exports", help="Also write framework.md and tracker.xlsx.")
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Hide the progress bars only; the summary and notes still print."),
+    ] = False,
     returns: Annotated[
         Path | None,
         typer.Option(

@@ -70,7 +70,10 @@ def evaluate(
             "and compare them with the defaults.",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Hide the progress bars only; the summary and notes still print."),
+    ] = False,
 ) -> None:
     """Score the engine on gold crosswalks: the standards users get, equal matches, links, recall at k.
 

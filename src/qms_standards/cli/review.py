@@ -38,7 +38,10 @@ ThresholdOption = Annotated[
         max=1.0,
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Hide the progress bars only; the summary and notes still print."),
+]
 DEFAULT_LIMIT = 50
 
 
