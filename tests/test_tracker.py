@@ -547,10 +547,10 @@ def test_cli_from_carries_and_reports(tmp_path: Path) -> None:
     )
     result = qms("export", "tracker", str(smaller), "-o", str(old), "--from", str(old))
     # QS-002 was renumbered QS-009 with the same sources: its entry follows its requirements there.
-    assert "│ carried     │    2 │ QS-009, QS-005" in result.stdout
-    assert "│ new (blank) │    4 │ QS-001, QS-003, QS-004, QS-006" in result.stdout
-    assert "│ orphaned    │    0 │" in result.stdout
-    assert "│ moved       │    1 │ QS-002 -> QS-009" in result.stdout
+    assert "│ carried           │    2 │ QS-009, QS-005" in result.stdout
+    assert "│ not filled in yet │    4 │ QS-001, QS-003, QS-004, QS-006" in result.stdout
+    assert "│ orphaned          │    0 │" in result.stdout
+    assert "│ moved             │    1 │ QS-002 -> QS-009" in result.stdout
     assert "1 entry moved to the standard that now holds the requirements its row listed" in result.stdout
     assert read_tracker(old).entries[("QS-009", "")].status == "Met"
 

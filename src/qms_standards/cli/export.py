@@ -191,7 +191,7 @@ def print_carry(carry: Carry, source: Path | None) -> None:
     table.add_column("rows", justify="right")
     table.add_column("standard (/ service)", overflow="fold")
     table.add_row("carried", str(len(carry.carried)), _ids([e.key for e in carry.carried]))
-    table.add_row("new (blank)", str(len(carry.new)), _ids(list(carry.new)))
+    table.add_row("not filled in yet", str(len(carry.new)), _ids(list(carry.new)))
     table.add_row(
         "[red]orphaned[/]" if carry.orphaned else "orphaned",
         str(len(carry.orphaned)),
