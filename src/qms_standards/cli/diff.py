@@ -20,6 +20,7 @@ from ..diff_render import (
     wording,
 )
 from ..files import write_atomic
+from ..gitrev import is_revision, load_framework_at
 from ..load import load_framework
 from ._app import ExitCode, app, console, err_console
 
@@ -34,7 +35,13 @@ _STYLES = {
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="Framework YAML before the change, e.g. the base branch's.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            help="Framework YAML before the change, or a git revision and path such as "
+            "HEAD:framework/framework.yaml (read with git show, byte for byte)."
+        ),
+    ],
     new: Annotated[Path, typer.Argument(help="Framework YAML after the change.")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the changes as JSON on stdout; messages go to stderr.")
@@ -57,10 +64,11 @@ def diff(
 
     Exit 0 when no change matches --fail-on, 1 when one does, 2 on bad input.
 
-    Example: qms diff old/framework.yaml framework/framework.yaml --fail-on source-lost,removed
+    Example: qms diff HEAD:framework/framework.yaml framework/framework.yaml --fail-on source-lost,removed
     """
     kinds = parse_fail_on(fail_on)
-    changes = diff_frameworks(load_framework(old), load_framework(new))
+    before = load_framework_at(old) if is_revision(old) else load_framework(Path(old))
+    changes = diff_frameworks(before, load_framework(new))
     messages = err_console if as_json else console
     if as_json:
         typer.echo(render_changes_json(changes), nl=False)
