@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .diff import (
     ANY,
@@ -264,3 +264,26 @@ def _lost_block(lost: tuple[Change, ...], titles: Titles) -> list[str]:
         label = f" {_md(title)}" if title else ""
         lines.append(f"> - {_code(change.ref or '')}{label}: was {where}")
     return [*lines, ""]
+
+
+def next_steps(matched: Sequence[Change]) -> list[str]:
+    """What to do once `--fail-on` tripped: plain lines; for a lost requirement, the exclusion to paste."""
+    lost = [c.ref for c in matched if c.kind == "source-lost" and c.ref]
+    steps = []
+    if lost:
+        steps += [
+            f"next: {len(lost)} requirement(s) are in no standard now. Put each back in its set in "
+            "standards/, or, if leaving it out is agreed, exclude it in mappings/overrides.yaml with the "
+            "reason and rerun `qms consolidate`:",
+            "  exclude:",
+            f"    - ref: {lost[0]}",
+            "      reason: Why it is left out, and who agreed it",
+        ]
+    if any(c.kind != "source-lost" for c in matched):
+        steps.append(
+            ("also: " if lost else "next: ")
+            + "read the rows of those kinds above. If the change is intended, the reviewer approves it (the "
+            "gate asks a person to look; it is no error); if not, undo the edit that caused it and rerun "
+            "`qms consolidate`."
+        )
+    return steps

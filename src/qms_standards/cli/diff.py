@@ -14,6 +14,7 @@ from ..diff import KINDS, Change, Changes, diff_frameworks, parse_fail_on
 from ..diff_render import (
     format_value,
     heading,
+    next_steps,
     render_changes_json,
     render_changes_markdown,
     word_diff,
@@ -83,6 +84,8 @@ def diff(
         messages.print(
             f"[bold red]fail[/]: {len(matched)} change(s) match --fail-on: {names}", highlight=False
         )
+        for line in next_steps(matched):
+            messages.print(escape(line), highlight=False)
     raise typer.Exit(code=ExitCode.CHANGES if matched else ExitCode.OK)
 
 
