@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install qms with its dependencies
 
-demo: $(STAMP) ## Set up, validate the shipped standards and consolidate them into out/
+demo: $(STAMP) ## Set up, validate the shipped standards and consolidate them into framework/
 	$(BIN)/qms validate
 	$(BIN)/qms consolidate
 
