@@ -134,3 +134,23 @@ def test_a_tripped_gate_says_what_to_do_next_with_the_exclusion_to_paste() -> No
     assert any(line.startswith("also: read the rows of those kinds above") for line in lines)
     quiet = _diff(str(V1), str(V2))
     assert "next:" not in quiet.stdout  # nothing tripped: nothing to do
+
+
+def test_the_readme_says_the_gate_runs_only_once_the_workflow_is_added() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`.github/workflows/`" in readme and "pull request (a set of changes proposed" in readme
+
+
+def test_the_local_check_is_the_same_command_in_the_readme_and_ci_md() -> None:
+    def local(page: str) -> set[str]:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        return set(re.findall(r"^\$ (qms diff \S+:framework/framework\.yaml .*)$", text, re.M))
+
+    assert local("README.md") and local("README.md") == local("docs/ci.md")
+    for page in ("README.md", "docs/ci.md"):  # PowerShell's re-encoding recipe is gone
+        assert "| Out-File" not in (ROOT / page).read_text(encoding="utf-8")
+
+
+def test_make_help_says_demo_writes_framework() -> None:
+    demo = re.search(r"^demo:.*## (.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert demo and "framework/" in demo.group(1) and "out/" not in demo.group(1)
