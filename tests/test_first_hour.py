@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner
 
 from conftest import DATA, ROOT
 from qms_standards.cli import app
+from qms_standards.cli import preview as cli_preview
+from qms_standards.cli.preview import print_preview
+from qms_standards.export import layout as L
+from qms_standards.load import load_framework
+from qms_standards.preview import preview_run
+from qms_standards.tracker import FilledTracker
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
@@ -154,3 +163,20 @@ def test_the_local_check_is_the_same_command_in_the_readme_and_ci_md() -> None:
 def test_make_help_says_demo_writes_framework() -> None:
     demo = re.search(r"^demo:.*## (.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
     assert demo and "framework/" in demo.group(1) and "out/" not in demo.group(1)
+
+
+def test_a_dry_run_does_not_say_would_be_orphaned_of_a_row_already_orphaned() -> None:
+    v1 = load_framework(V1)
+    kept = v1.standards[0]
+    gone = L.Entry(standard_id="QS-999", status="Met", owner="Ann", title="Retired long ago")
+    fresh = L.Entry(standard_id=kept.id, status="Met", owner="Ann", sources=("nowhere:1",))
+    tracker = FilledTracker(None, "f", "1", (), {}, {(kept.id, ""): fresh}, orphaned=(gone,))
+    preview = preview_run(v1, v1, tracker)
+    assert preview.still_orphaned == 1
+    assert [o[0] for o in preview.orphaned] == [kept.id]  # the newly orphaned row alone
+    out = io.StringIO()
+    with patch.object(cli_preview, "console", Console(file=out, width=200)):
+        print_preview(preview, "the committed framework")
+    text = out.getvalue()
+    assert f"Tracker row {kept.id} would be orphaned" in text and "QS-999 would be orphaned" not in text
+    assert "1 row(s) already on the 'Orphaned entries' sheet would stay there." in text

@@ -32,6 +32,7 @@ class Preview:
 
     changes: tuple[StandardChange, ...] = ()
     orphaned: tuple[tuple[str, str, str], ...] = ()  # (standard id, service, why) of filled rows
+    still_orphaned: int = 0  # rows already on the 'Orphaned entries' sheet that stay there: no change
     moved: tuple[tuple[str, str, str], ...] = ()  # (old id, new id, service) of filled rows
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -108,9 +109,12 @@ def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker 
     ]
     changes.sort(key=lambda c: (KINDS.index(c.kind), _natural(c.standard)))
     carry = _carry(proposed, tracker)
+    already = {(e.standard_id, e.service) for e in tracker.orphaned} if tracker else set()
+    orphans = [(e.standard_id, e.service, why) for e, why in carry.orphaned] if carry else []
     return Preview(
         changes=tuple(changes),
-        orphaned=tuple((e.standard_id, e.service, why) for e, why in carry.orphaned) if carry else (),
+        orphaned=tuple(o for o in orphans if o[:2] not in already),
+        still_orphaned=sum(1 for o in orphans if o[:2] in already),
         moved=tuple((old_id, e.standard_id, e.service) for old_id, e in carry.moved) if carry else (),
         counts={kind: sum(1 for c in changes if c.kind == kind) for kind in KINDS},
     )

@@ -38,6 +38,11 @@ def print_preview(preview: Preview, against: str) -> None:
             "It would be kept on the 'Orphaned entries' sheet, not deleted.",
             highlight=False,
         )
+    if preview.still_orphaned:
+        console.print(
+            f"{preview.still_orphaned} row(s) already on the 'Orphaned entries' sheet would stay there.",
+            highlight=False,
+        )
 
 
 def warn_filled(preview: Preview) -> None:
