@@ -186,6 +186,38 @@ def test_no_stock_line_and_behaviours_read_as_english() -> None:
     assert not [x for x in lines if x.startswith("A written description of how the service meets")]
 
 
+@pytest.mark.parametrize(
+    ("ask", "behaviour"),
+    [
+        (
+            "Recruitment must be operated effectively, the information about each person must be held.",
+            "Staff and leaders make sure recruitment is operated effectively, the information about each "
+            "person is held.",
+        ),
+        (
+            "People employed must be of good character and be able to do the work.",
+            "Staff and leaders make sure people employed are of good character and are able to do the work.",
+        ),
+        (
+            "When something goes wrong, contain and correct it.",
+            "When something goes wrong, staff and leaders contain and correct it.",
+        ),
+        (
+            "Where food is part of the service, people must have enough to eat.",
+            "Where food is part of the service, staff and leaders make sure people have enough to eat.",
+        ),
+        (
+            "Where a person lacks capacity, the provider must act in line with the Mental Capacity Act 2005.",
+            "Where a person lacks capacity, staff and leaders act in line with the Mental Capacity Act 2005.",
+        ),
+        ("Gather what a design must satisfy.", "Staff and leaders gather what a design must satisfy."),
+    ],
+)
+def test_a_regulation_s_must_reads_as_what_staff_and_leaders_make_sure_of(ask: str, behaviour: str) -> None:
+    drafted = draft_content([_src("r:1", "Duty", ask, CQC)])
+    assert drafted.good_looks_like.behaviours[0].text == behaviour
+
+
 def test_staff_alone_is_no_staffing_cue_and_fit_and_proper_asks_for_recruitment_checks() -> None:
     teams = draft_content([_src("c:t", "Teams work together", "We work with staff across teams.", CQC)])
     assert not [x for x in teams.good_looks_like.outputs if "staffing plan" in x.text]

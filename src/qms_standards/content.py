@@ -363,6 +363,37 @@ def _base(verb: str) -> str:
     return verb
 
 
+_PLURAL_HEADS = frozenset({"people", "staff", "premises", "persons", "they"})
+
+
+def _make_sure(sentence: str) -> str | None:
+    """'Recruitment must be operated effectively' -> 'make sure recruitment is operated effectively'.
+
+    None when the sentence has no plain subject before its first 'must' (a comma comes first).
+    """
+    match = re.match(r"^([^,]+?) must (be|have|\w+)\b(.*)$", sentence)
+    if not match:
+        return None
+    subject, verb, rest = match.groups()
+    words = subject.lower().split()
+    if words[0] not in _NOT_A_VERB:  # "Gather what a design must satisfy" is an instruction, not a subject
+        return None
+    plural = (
+        " and " in f" {subject} "
+        or bool(_PLURAL_HEADS & {words[0], words[-1]})
+        or (words[-1].endswith("s") and not words[-1].endswith("ss"))
+    )
+    if verb == "be":
+        verb = "are" if plural else "is"
+    elif verb == "have":
+        verb = "have" if plural else "has"
+    elif not plural:
+        verb = verb + "s"
+    rest = re.sub(r" must be\b", " is", rest)
+    rest = re.sub(r"\band be\b", "and are" if plural else "and is", rest)
+    return f"make sure {_lower_first(subject)} {verb}{rest}"
+
+
 def _behaviour(ask: str) -> str | None:
     """What staff and leaders do, from one ask, in plain grammar; None when the ask is no instruction."""
     subject = _SUBJECT.match(ask)
@@ -372,8 +403,25 @@ def _behaviour(ask: str) -> str | None:
             rf"(, | and )({_THIRD_PERSON})\b", lambda m: m.group(1) + _base(m.group(2)), subject.group(3)
         )
         return f"{who} {_base(subject.group(2))}{rest}"
+    condition = re.match(r"^((?:When|Where|If|Before|After) [^,]+), (\w+)(.*)$", ask)
+    if (
+        condition
+    ):  # "When something goes wrong, contain it" -> "When something goes wrong, staff ... contain it"
+        lead, verb, rest = condition.groups()
+        if re.search(r"\b(they|it|we|the provider|providers) must\b", lead, re.I):
+            return None  # the duty sits inside the condition: no clean split
+        tail = _SUBJECT.match(f"{verb[:1].upper()}{verb[1:]}{rest}")
+        if tail:
+            return f"{lead}, {_lower_first(_behaviour(tail.group(0)) or '')}"
+        if verb.islower() and verb not in _NOT_A_VERB and verb != "must":
+            return f"{lead}, staff and leaders {verb}{rest}"
+        sure = _make_sure(f"{verb}{rest}")
+        return f"{lead}, staff and leaders {sure}" if sure else None
+    sure = _make_sure(ask)
+    if sure:
+        return f"Staff and leaders {sure}"
     first = ask.split()[0].strip(",").lower() if ask.split() else ""
-    if not first or first in _NOT_A_VERB or not first.isalpha() or " must " in f" {ask} ":
+    if not first or first in _NOT_A_VERB or not first.isalpha():
         return None
     if first in ("have", "has"):  # "Have inclusive leaders at all levels": what the service has
         return f"The service has {ask.split(' ', 1)[1] if ' ' in ask else ''}".rstrip()
