@@ -179,7 +179,7 @@ def test_status_is_a_dropdown_and_due_date_is_date_validated(framework: Framewor
     assert rules["I2:I7"].type == "list"
     assert rules["I2:I7"].formula1 == '"Not started,In progress,Partially met,Met,Not met,Not applicable"'
     assert rules["K2:K7"].type == "date" and rules["K2:K7"].showErrorMessage
-    assert ws["K2"].number_format == "yyyy-mm-dd"
+    assert ws["K2"].number_format == "dd/mm/yyyy"  # UK dates, as NHS teams type them
 
 
 def test_conditional_formats_colour_status_and_risk_rating(framework: Framework) -> None:

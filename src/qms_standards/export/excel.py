@@ -137,7 +137,7 @@ def _write_tracker(
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Due date",
-        error="Enter a date, e.g. 2025-03-31.",
+        error="Enter a date, e.g. 31/03/2025.",
         sqref=due,
     )
     ws.add_data_validation(status_list)

@@ -23,7 +23,7 @@ CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 UNLOCKED = Protection(locked=False)
 # Pale yellow marks the cells people fill in, the usual spreadsheet convention for input cells.
 FILL_IN_FILL = PatternFill("solid", fgColor="FFF8DC", bgColor="FFF8DC")
-DATE_FORMAT = "yyyy-mm-dd"
+DATE_FORMAT = "dd/mm/yyyy"  # UK: what NHS teams type and read; the cell holds a real date either way
 MAX_CELL_TEXT = 32_767
 PERCENT_FORMAT = "0.0%"
 WEIGHT_FORMAT = "0.00%"
