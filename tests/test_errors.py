@@ -284,7 +284,7 @@ def test_generated_bad_input(
 
 
 def test_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 100)  # rather than writing 20 MB
+    monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 100)  # rather than writing 64 MB
     (tmp_path / "big.yaml").write_text(_SET_HEAD + "#" * 100 + "\n", encoding="utf-8")
     case = Case("too-big", ["big.yaml"], "big.yaml", None, None, "file is 193 bytes, over the 100-byte limit")
     _expect_library(tmp_path, case, monkeypatch)

@@ -20,7 +20,7 @@ from .textcheck import ID_HINT, TEXT_HINT
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a framework of 20,000 requirements is about 28 MB
 MAX_EXPANDED_VALUES = 1_000_000
 MAX_ALIAS_CHARS = 1_000_000
 MAX_FAST_DEPTH = 64  # qms files nest six levels at most
