@@ -454,3 +454,19 @@ def test_dump_leaves_defaults_out_and_keeps_the_field_order() -> None:
         "    text: The risk of infection is assessed and controlled.\n"
     )
     assert "text: |-\n  line one\n  line two\n" in dump_yaml({"text": "line one\nline two"})
+
+
+def test_a_large_file_without_aliases_is_not_an_alias_bomb(tmp_path: Path, monkeypatch) -> None:
+    from qms_standards import yamlsource
+
+    monkeypatch.setattr(yamlsource, "MAX_EXPANDED_VALUES", 10)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("items:\n" + "".join(f"  - value {k}\n" for k in range(50)))  # 52 values, no alias
+    problems: list[Problem] = []
+    assert yamlsource.read_yaml(plain, problems) is not None and problems == []
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        "a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n"
+    )  # aliases nested three deep
+    assert yamlsource.read_yaml(bomb, problems) is None
+    assert "more than 10 beyond the" in problems[0].message
