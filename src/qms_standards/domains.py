@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import Domain, Framework
 
@@ -73,6 +74,12 @@ def subjects(domains: Sequence[Domain]) -> list[Subject]:
     return [Subject(p, w, k, len(listed[w]), c) for p, w, k, c in raw]
 
 
+@lru_cache(maxsize=4)
+def _subjects_of(domains: tuple[Domain, ...]) -> list[Subject]:
+    """`subjects`, read once per set of domains: a run scores every standard against the same ones."""
+    return subjects(domains)
+
+
 @dataclass(frozen=True)
 class Named:
     """What the subject score reads of one member: its title, its text and how central it is."""
@@ -84,7 +91,7 @@ class Named:
 
 def subject_scores(members: Sequence[Named], domains: Sequence[Domain]) -> list[float]:
     """Per domain, how much of the standard (by centrality) names the subjects its description lists."""
-    found = subjects(domains)
+    found = _subjects_of(tuple(domains))
     scores = [0.0] * len(domains)
     total = 0.0
     for member in members:
