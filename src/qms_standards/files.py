@@ -54,31 +54,12 @@ def write_atomic(
         OutputError: The folder is missing or not writable, or the file cannot be written.
     """
     path = Path(path)
-    refuse_folder(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(
-            f"folder {folder} does not exist", file=path, hint=f"Create it first (mkdir -p {folder})."
-        )
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = _write_temp(path, data)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write in {folder}: {exc.strerror}", file=path, hint="Choose a folder you can write to."
-        ) from exc
-    tmp = Path(tmp_name)
-    try:
-        # mkstemp makes the file 0600; give it the mode the replaced file had, else the usual umask one.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
         if before_replace is not None:
             before_replace(tmp)
         os.replace(tmp, path)
-    except OSError as exc:  # disk full, the target is a folder ...: the user's to fix, not a bug
+    except OSError as exc:  # the target is a folder, a rename across devices ...: the user's to fix
         tmp.unlink(missing_ok=True)
         raise OutputError(
             f"cannot write {path}: {exc.strerror}",
@@ -322,6 +303,7 @@ def write_set(
 
 
 def _write_temp(path: Path, data: bytes | str) -> Path:
+    """`data` in a synced temp file beside `path`, with the mode `path` has (or the umask's); its name."""
     refuse_folder(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -337,6 +319,7 @@ def _write_temp(path: Path, data: bytes | str) -> Path:
         ) from exc
     tmp = Path(name)
     try:
+        # mkstemp makes the file 0600; give it the mode the replaced file had, else the usual umask one.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
