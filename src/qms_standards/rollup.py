@@ -15,7 +15,7 @@ from .export import layout as L
 from .export.layout import Entry
 from .models import Model
 from .returns import ReturnsSet
-from .tracker import Compliance, RowRef, group_compliance
+from .tracker import Compliance, RowRef, group_compliance, row_ref
 
 # Open high risks are listed worst first: the rating, then how far from Met the row is.
 _RATING_ORDER = {"extreme": 0, "high": 1}
@@ -159,7 +159,7 @@ def returns_status(
             for s in service_order
         ),
         at_risk=tuple(
-            _ref(e)
+            row_ref(e)
             for e in sorted(
                 (e for e in rows if e.rating in _RATING_ORDER and e.status not in closed),
                 key=lambda e: (
@@ -171,7 +171,7 @@ def returns_status(
             )
         ),
         overdue=tuple(
-            _ref(e)
+            row_ref(e)
             for e in sorted(
                 (e for e in rows if e.due and e.due < today and e.status not in closed),
                 key=lambda e: (e.due or today, service_order.index(e.service), e.standard_id),
@@ -204,18 +204,6 @@ def _grouped(returns: ReturnsSet, groups: Sequence[str]) -> set[str] | None:
         for s in returns.services
         if all(s.groups.get(name) in values for name, values in wanted.items())
     }
-
-
-def _ref(e: Entry) -> RowRef:
-    return RowRef(
-        standard_id=e.standard_id,
-        service=e.service,
-        title=e.title,
-        rating=e.rating,
-        status=e.status,
-        owner=e.owner,
-        due=e.due,
-    )
 
 
 def _resolve_filters(

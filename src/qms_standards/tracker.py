@@ -379,18 +379,19 @@ def tracker_status(filled: FilledTracker, today: date) -> Status:
         ),
         services=tuple(_compliance(s, s, [e for e in rows if e.service == s]) for s in services),
         overdue=tuple(
-            _ref(e)
+            row_ref(e)
             for e in sorted(
                 (e for e in rows if e.due and e.due < today and e.status not in closed),
                 key=lambda e: (e.due or today, e.key),
             )
         ),
-        at_risk=tuple(_ref(e) for e in rows if e.rating in ("high", "extreme") and e.status not in closed),
-        blank=tuple(_ref(e) for e in rows if not e.status),
+        at_risk=tuple(row_ref(e) for e in rows if e.rating in ("high", "extreme") and e.status not in closed),
+        blank=tuple(row_ref(e) for e in rows if not e.status),
     )
 
 
-def _ref(e: Entry) -> RowRef:
+def row_ref(e: Entry) -> RowRef:
+    """A tracker row as status lists it (open risks, overdue actions, blanks)."""
     return RowRef(
         standard_id=e.standard_id,
         service=e.service,
