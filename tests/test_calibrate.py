@@ -25,7 +25,7 @@ def test_the_rule_chooses_from_its_grid_and_leaves_each_crosswalk_out() -> None:
     golds = _golds()
     result = calibrate(golds, FakeEmbedder())
     g = result.grouping
-    assert (g.meaning, g.title_meaning, g.subject, g.title_words) in WEIGHTS
+    assert (g.meaning, g.title_meaning, g.subject, g.title_words, g.other_heading, g.floor) in WEIGHTS
     assert result.threshold in CUTS and result.related_threshold in RELATED_CUTS
     assert result.worst_f1 == min(result.per_crosswalk.values())
     assert set(result.held_out) == set(result.per_crosswalk) == set(result.plain_cosine)

@@ -88,3 +88,46 @@ def test_nearest_neighbour_path_scores_the_same_pairs_the_same(fake_embedder) ->
         )
         for a, b, value in zip(knn.i.tolist(), knn.j.tolist(), getattr(knn, part).tolist(), strict=True):
             assert np.isclose(value, exact[(a, b)], atol=1e-5), part
+
+
+def test_one_sets_requirements_under_different_headings_lose_the_heading_penalty(fake_embedder) -> None:
+    def item(ref: str, section: str | None = None) -> Item:
+        set_id, _, req = ref.partition(":")
+        return Item(
+            ref=ref,
+            set_id=set_id,
+            req_id=req,
+            title="Control",
+            text="Control. Keep control.",
+            section=section,
+        )
+
+    items = [
+        item("iso:8.4.2", "8 Operation"),  # 0: supplier control
+        item("iso:8.4.3", "8 Operation"),  # 1: its sibling
+        item("iso:8.5.6", "8 Operation"),  # 2: another heading (8.5)
+        item("iso:8.5", "8 Operation"),  # 3: the parent of 8.5.6
+        item("cqc:safe/medicines", "Safe"),  # 4
+        item("cqc:safe/infection", "Safe"),  # 5: same heading (safe)
+        item("cqc:caring/choice", "Caring"),  # 6: another key question
+        item("adobe:AM-01"),  # 7: no heading known
+        item("adobe:BC-01"),  # 8
+        item("other:1.1", "1 Scope"),  # 9: another set altogether
+    ]
+    vectors = fake_embedder.encode([i.text for i in items])
+    titles = fake_embedder.encode([i.title for i in items])
+    plain = score_pairs(items, vectors, titles, Settings())
+    off = Settings().model_copy(
+        update={"grouping": Settings().grouping.model_copy(update={"other_heading": 0.0})}
+    )
+    without = score_pairs(items, vectors, titles, off)
+    apart = {
+        (a, b) for a, b, x in zip(plain.i.tolist(), plain.j.tolist(), plain.apart.tolist(), strict=True) if x
+    }
+    assert apart == {(0, 2), (0, 3), (1, 2), (1, 3), (4, 6), (5, 6)}
+    k = {(a, b): n for n, (a, b) in enumerate(zip(plain.i.tolist(), plain.j.tolist(), strict=True))}
+    penalty = Settings().grouping.other_heading
+    assert penalty > 0
+    for pair, n in k.items():
+        expected = without.blend[n] - (penalty if pair in apart else 0.0)
+        assert np.isclose(plain.blend[n], expected), pair

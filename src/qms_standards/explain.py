@@ -28,8 +28,9 @@ class Neighbour(Model):
     """Another requirement, with the pair's scores and their parts (unscored pairs: all 0).
 
     score = 0.5 + blend - local, within 0..1, where blend = g.meaning x meaning + g.title_meaning x
-    title_meaning + g.title_words x title_ratio + g.subject x subject (+ the clause bonus); without a title
-    on either side the title weights go to meaning. match (are they the same requirement?) = min(1,
+    title_meaning + g.title_words x title_ratio + g.subject x subject (+ the clause bonus, - g.other_heading
+    for two requirements of one set under different headings); without a title on either side the title
+    weights go to meaning. match (are they the same requirement?) = min(1,
     w.embedding x cosine + w.title_embedding x title_cosine + w.fuzzy x fuzzy + w.title x title_ratio +
     structure), x same_set_factor when both come from one set.
     """
@@ -51,6 +52,7 @@ class Neighbour(Model):
     title_cosine: float = 0.0  # title embeddings
     fuzzy: float = 0.0  # token-set ratio of the texts
     structure: float = 0.0  # shared clause number and mutual-best bonuses
+    other_heading: bool = False  # one set's, under different headings: g.other_heading came off the blend
 
 
 class Constraint(Model):
@@ -113,7 +115,8 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
     formula = (
         f"score = 0.5 + blend - local (0 to 1); blend = {g.meaning:g} x meaning + {g.title_meaning:g} x title"
         f" meaning + {g.subject:g} x subject words + {g.title_words:g} x title words"
-        f" + {engine.clause_bonus:g} for the same clause; local = mean of each one's {g.neighbours}"
+        f" + {engine.clause_bonus:g} for the same clause - {g.other_heading:g} for one set's requirements"
+        f" under different headings; local = mean of each one's {g.neighbours}"
         " best blends in other sets"
     )
     index = next((k for k, it in enumerate(items) if it.ref == ref), None)
@@ -137,6 +140,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
             same_standard=standard_of[other.ref].id == home.id,
             same_set=other.set_id == items[index].set_id,
             local=round(float(pairs.scores.local[index] + pairs.scores.local[k]) / 2, 4),
+            other_heading=at is not None and bool(pairs.scores.apart[at]),
             **{
                 name: 0.0 if at is None else round(float(getattr(pairs.scores, part)[at]), 4)
                 for name, part in _PARTS.items()

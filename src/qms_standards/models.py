@@ -325,8 +325,19 @@ class Grouping(Model):
     title_meaning: Unit = Field(default=0.3, description="Cosine of the set-centred title embeddings.")
     subject: Unit = Field(default=0.1, description="TF-IDF cosine of the subject words.")
     title_words: Unit = Field(default=0.0, description="rapidfuzz token-sort ratio of the titles.")
+    other_heading: Unit = Field(
+        default=0.2,
+        description="Taken off the fit of two requirements of one set that its publisher put under different"
+        " headings.",
+    )
     neighbours: int = Field(
         default=3, ge=1, le=50, description="Best cross-set matches averaged for each item's local level."
+    )
+    floor: int = Field(
+        default=60,
+        ge=0,
+        le=100,
+        description="No item's local level is below this percentile of all items' levels.",
     )
 
 
@@ -339,12 +350,10 @@ class Settings(Model):
         default=0.87,
         description="Average score at which requirements are the same (calibrated; `qms evaluate`).",
     )
-    threshold: Unit = Field(
-        default=0.425, description="Average score at which requirements share a standard."
-    )
+    threshold: Unit = Field(default=0.4, description="Average score at which requirements share a standard.")
     grouping: Grouping = Grouping()
     related_threshold: Unit = Field(
-        default=0.5, description="Fit at which a standard also partly covers a requirement homed elsewhere."
+        default=0.55, description="Fit at which a standard also partly covers a requirement homed elsewhere."
     )
     related_per_requirement: int = Field(
         default=3, ge=0, le=20, description="Most related standards listed for one requirement."

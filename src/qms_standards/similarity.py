@@ -17,11 +17,14 @@ words, and is what the standards are cut on:
 - titles count only where both requirements have one of their own;
 - the blend is read relative to each requirement's own nearest alternatives in other sets (cross-domain
   similarity local scaling): 0.5 + blend - (r_a + r_b) / 2, where r is the mean of a requirement's best
-  few cross-set blends. A generic requirement close to everything no longer pulls unrelated ones in, and
+  few cross-set blends, never below a floor (a percentile, `grouping.floor`, of all items' levels). A
+  generic requirement close to everything no longer pulls unrelated ones in, and
   one cut serves corpora whose similarities sit at different levels (two editions of one standard, two
   publishers' vocabularies).
-Same-set pairs are not damped in `score`: centring removes the house style that made them look alike, and
-a consolidation should group a set's own related items (ISO 31000's principles) when they fit.
+Same-set pairs are not damped across the board: centring removes the house style that made them look
+alike, and a consolidation should group a set's own related items when they fit. What is damped is a pair
+its publisher filed under different headings (ISO 9001's 8.4.2 supplier control and 8.5.6 control of
+changes): their fit loses `grouping.other_heading`, so a shared word no longer chains them into one standard.
 """
 
 from __future__ import annotations
@@ -86,7 +89,8 @@ class PairScores:
     title_meaning: np.ndarray  # of the set-centred title embeddings (0 where either has no title)
     subject: np.ndarray  # TF-IDF cosine of the subject words
     blend: np.ndarray  # the weighted parts of `score` before local scaling, with the clause bonus
-    local: np.ndarray  # per item: the mean of its best cross-set blends (never below the median item's)
+    local: np.ndarray  # per item: the mean of its best cross-set blends (never below the floor)
+    apart: np.ndarray  # one set's requirements under different headings: `other_heading` came off the blend
 
     def as_dict(self) -> dict[tuple[int, int], float]:
         """Score by (i, j)."""
@@ -150,7 +154,10 @@ def score_pairs(
         (g.meaning + g.title_meaning + g.title_words) * meaning,
     )
     blend = blend + g.subject * subject + settings.clause_bonus * clause
-    local = _local_level(n, i, j, blend, ~same_set, g.neighbours)
+    # A publisher files related requirements under one heading and different topics under different ones.
+    apart = same_set & _other_heading(items, i, j)
+    blend = blend - g.other_heading * apart
+    local = _local_level(n, i, j, blend, ~same_set, g.neighbours, g.floor)
     score = np.clip(0.5 + blend - 0.5 * (local[i] + local[j]), 0.0, 1.0) if len(i) else np.zeros(0)
     tick(progress, steps, steps)
     return PairScores(
@@ -170,6 +177,7 @@ def score_pairs(
         subject,
         blend,
         local,
+        apart,
     )
 
 
@@ -177,6 +185,31 @@ def _has_title(item: Item) -> bool:
     """Whether the item has a title of its own (not its text standing in for one)."""
     title = normalise(item.title)
     return bool(title) and title != normalise(item.text)
+
+
+def _other_heading(items: list[Item], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """True where two items are under different headings of their set (compare same-set pairs only).
+
+    An item's heading is its section with its id's parent (the id up to its last '/' or '.': 8.5 for
+    8.5.6, safe for safe/infection-prevention-control). Siblings share a heading, and so do a parent and
+    its children (8.5 and 8.5.6). Where an item's heading is unknown (no section, no parent) it is never
+    called different.
+    """
+    if not len(i):
+        return np.zeros(0, dtype=bool)
+    codes: dict[tuple[str, str], int] = {}
+    heading = np.empty(len(items), dtype=np.int64)
+    own = np.empty(len(items), dtype=np.int64)  # the heading the item's own id would be to its children
+    known = np.empty(len(items), dtype=bool)
+    for k, it in enumerate(items):
+        cut = max(it.req_id.rfind("/"), it.req_id.rfind("."))
+        parent = it.req_id[:cut] if cut > 0 else ""
+        section = it.section or ""
+        heading[k] = codes.setdefault((section, parent), len(codes))
+        own[k] = codes.setdefault((section, it.req_id), len(codes))
+        known[k] = bool(section or parent)
+    together = (heading[i] == heading[j]) | (heading[i] == own[j]) | (own[i] == heading[j])
+    return known[i] & known[j] & ~together
 
 
 def _centred(vectors: np.ndarray, sets: np.ndarray, min_size: int = 5) -> np.ndarray:
@@ -194,11 +227,11 @@ def _centred(vectors: np.ndarray, sets: np.ndarray, min_size: int = 5) -> np.nda
 
 
 def _local_level(
-    n: int, i: np.ndarray, j: np.ndarray, blend: np.ndarray, cross: np.ndarray, k: int
+    n: int, i: np.ndarray, j: np.ndarray, blend: np.ndarray, cross: np.ndarray, k: int, floor: int = 50
 ) -> np.ndarray:
     """Each item's mean of its k best cross-set blends (all its pairs when it has no cross-set one).
 
-    Never below the median item's level (see the end).
+    Never below the `floor` percentile of the items' levels (see the end).
     """
     local = np.zeros(n)
     if not len(i):
@@ -219,8 +252,9 @@ def _local_level(
     counts = np.bincount(item[top], minlength=n)
     np.divide(sums, counts, out=local, where=counts > 0)
     # An item far from everything would otherwise look close to its least-bad neighbours: no item's level
-    # is taken below the median item's, so a requirement like no other stays on its own.
-    return np.maximum(local, np.median(local))
+    # is taken below the `floor` percentile of all items' levels, so a requirement like no other stays on its
+    # own rather than joining the one whose title shares a word with it.
+    return np.maximum(local, np.percentile(local, floor))
 
 
 def _pair_ratio(

@@ -179,7 +179,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
     from ..calibrate import calibrate
     from ..models import Settings
 
-    with console.status("Calibrating over the weight grid (about a minute)"):
+    with console.status("Calibrating over the weight grid (about two minutes)"):
         result = calibrate(golds, embedder, cache)
     default = Settings()
     chosen = {
@@ -206,7 +206,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
     table = Table(title="Defaults chosen from the crosswalks")
     for column in ("setting", "chosen", "default now"):
         table.add_column(column)
-    for name in ("meaning", "title_meaning", "subject", "title_words"):
+    for name in ("meaning", "title_meaning", "subject", "title_words", "other_heading"):
         table.add_row(
             f"grouping.{name}", f"{getattr(result.grouping, name):g}", f"{getattr(default.grouping, name):g}"
         )

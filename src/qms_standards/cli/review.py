@@ -326,8 +326,12 @@ SCORE_COLUMNS = ("score", "meaning", "title\nmeaning", "subject\nwords", "title\
 SCORE_LEGEND = (
     "meaning: closeness in meaning (embedding cosine, each set's house style removed); subject words:"
     " rare words in common (TF-IDF); title words: words in common (fuzzy ratio); local: how close each"
-    " one usually is to its best matches; * same set"
+    " one usually is to its best matches; * same set; ** same set, under another heading (penalised)"
 )
+
+
+def _same_set_mark(n: Neighbour) -> str:
+    return " **" if n.other_heading else " *" if n.same_set else ""
 
 
 def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, formula: str) -> Table:
@@ -340,7 +344,7 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, f
     for n in rows:
         standard = [n.standard + (" (same)" if n.same_standard else "")] if with_standard else []
         table.add_row(
-            f"{escape(n.ref)}{' *' if n.same_set else ''}\n[dim]{escape(n.title)}[/]",
+            f"{escape(n.ref)}{_same_set_mark(n)}\n[dim]{escape(n.title)}[/]",
             *standard,
             *(f"{x:.3f}" for x in (n.score, n.meaning, n.title_meaning, n.subject, n.title_ratio, n.local)),
         )
