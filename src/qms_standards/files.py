@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .errors import OutputError, QmsError
+from .yamlemit import FastWriter, Unsupported
 
 # A fixed stamp for xlsx zip members and document properties, so two exports are byte-identical.
 _FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -112,13 +113,26 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_representer)
 
 
+_DUMP_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 100_000, "indent": 2}
+
+
 def dump_yaml(data: Any) -> str:
     """Dump plain data (dicts, lists, scalars) as canonical YAML.
 
     Keys keep their insertion order (the models' field order), text is UTF-8, lines are not wrapped,
-    so the same data always gives the same bytes.
+    so the same data always gives the same bytes. The text is `dump_yaml_reference`'s, byte for byte,
+    written by `yamlemit.FastWriter` (a 20,000-requirement framework: 1.1 s, not 21 s); data it does not
+    reproduce goes to the reference.
     """
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000, indent=2)
+    try:
+        return FastWriter(_Dumper, **_DUMP_OPTIONS).dump(data)
+    except Unsupported:
+        return dump_yaml_reference(data)
+
+
+def dump_yaml_reference(data: Any) -> str:
+    """`dump_yaml` through PyYAML's pure-Python emitter: the reference the fast writer is held to."""
+    return yaml.dump(data, Dumper=_Dumper, **_DUMP_OPTIONS)
 
 
 def canonical_xlsx(data: bytes) -> bytes:
