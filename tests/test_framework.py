@@ -324,3 +324,37 @@ def test_a_must_link_moves_a_requirement_but_does_not_make_it_equal(tmp_path: Pa
     for ref, link in links.items():
         if ref != b and home[ref] == home[a]:
             assert link.relationship == relationship[ref], ref  # the others keep their labels
+
+
+def _members(consolidation) -> list[list[str]]:
+    return sorted(sorted(s.ref for s in st.sources) for st in consolidation.framework.standards)
+
+
+def test_an_agreed_framework_holds_within_keep_agreed_of_the_cut(tmp_path: Path) -> None:
+    standards, mappings = make_tree(tmp_path)
+    agreed = run(standards, mappings, Settings(threshold=0.42))  # staffing joins 7.2 at about 0.425
+    (mappings / "ids.lock.yaml").write_text(dump_model(agreed.lock))
+    # A stricter cut, within keep_agreed of the agreed one: the agreed standards hold ...
+    kept = run(standards, mappings, Settings(threshold=0.44, keep_agreed=0.03))
+    assert _members(kept) == _members(agreed)
+    assert kept.agreed is not None and kept.agreed.any()
+    # ... while without the lock's weight, or beyond it, some split.
+    assert _members(run(standards, mappings, Settings(threshold=0.44, keep_agreed=0.0))) != _members(agreed)
+    assert _members(run(standards, mappings, Settings(threshold=0.47, keep_agreed=0.03))) != _members(agreed)
+
+
+def test_agreed_pairs_are_those_one_locked_standard_holds() -> None:
+    from qms_standards.framework import agreed_pairs
+    from qms_standards.similarity import Item
+
+    items = [
+        Item(ref=r, set_id=r.split(":")[0], req_id=r.split(":")[1], title="t", text="t")
+        for r in ("a:1", "a:2", "b:1", "c:1")
+    ]
+    i, j = np.triu_indices(4, k=1)
+    scores = type("S", (), {"i": i, "j": j})()
+    lock = IdsLock(
+        standards=(LockEntry(id="QS-001", refs=("a:1", "b:1")), LockEntry(id="QS-002", refs=("a:2",)))
+    )
+    flags = agreed_pairs(items, scores, lock)  # type: ignore[arg-type]
+    assert {(int(a), int(b)) for a, b, f in zip(i, j, flags, strict=True) if f} == {(0, 2)}

@@ -60,7 +60,9 @@ def test_the_shipped_standards_related_links_are_real_and_shown_everywhere(tmp_p
 
     catalogue = load_catalogue([STANDARDS], MAPPINGS)
     assert catalogue.mappings is not None
-    settings = Settings()
+    # The calibrated cut (0.55) lists no related link on the shipped sets; 0.45, a reviewer's choice, lists
+    # about ten, and those are what this checks end to end.
+    settings = Settings(related_threshold=0.45)
     result = consolidate(
         catalogue.sets,
         catalogue.mappings,

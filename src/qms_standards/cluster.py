@@ -299,12 +299,14 @@ def dedupe(
     scores: PairScores | None = None,
     progress: Progress | None = None,
     by: Literal["score", "match"] = "score",
+    bonus: np.ndarray | None = None,
 ) -> tuple[list[list[int]], PairScores]:
     """Score the items' pairs (unless given) and cluster them.
 
     Cuts at `threshold` (default: the settings' consolidation threshold), or at `settings.target` clusters
     when that is set and no threshold is passed. `by` picks the pair score: `score` (fit in one standard)
-    or `match` (the same requirement). `progress` follows the merges (see `_cluster`).
+    or `match` (the same requirement). `progress` follows the merges (see `_cluster`). `bonus`, one value
+    per scored pair, is added to the pair score for cutting only (see `framework.agreed_pairs`).
     """
     scores = scores if scores is not None else score_pairs(items, vectors, title_vectors, settings)
     target = settings.target if threshold is None else None
@@ -312,7 +314,7 @@ def dedupe(
         len(items),
         scores.i,
         scores.j,
-        scores.score if by == "score" else scores.match,
+        (scores.score if by == "score" else scores.match) + (0.0 if bonus is None else bonus),
         threshold=threshold if threshold is not None else settings.threshold,
         target=target,
         must_link=must_link,

@@ -53,6 +53,7 @@ class Neighbour(Model):
     fuzzy: float = 0.0  # token-set ratio of the texts
     structure: float = 0.0  # shared clause number and mutual-best bonuses
     other_heading: bool = False  # one set's, under different headings: g.other_heading came off the blend
+    agreed: bool = False  # the id lock holds both in one standard: keep_agreed was added when cutting
 
 
 class Constraint(Model):
@@ -118,6 +119,11 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         f" + {engine.clause_bonus:g} for the same clause - {g.other_heading:g} for one set's requirements"
         f" under different headings; local = mean of each one's {g.neighbours}"
         " best blends in other sets"
+        + (
+            f"; when cutting, +{engine.keep_agreed:g} for two the agreed framework (ids.lock) holds together"
+            if engine.keep_agreed
+            else ""
+        )
     )
     index = next((k for k, it in enumerate(items) if it.ref == ref), None)
     if index is None:
@@ -130,6 +136,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         return Explanation(ref=ref, threshold=threshold, constraints=constraints)
     standard_of = {s.ref: st for st in framework.standards for s in st.sources}
     home, pairs = standard_of[ref], _Pairs(consolidation.scores)
+    agreed = consolidation.agreed
 
     def neighbour(k: int) -> Neighbour:
         at, other = pairs.index(index, k), items[k]
@@ -141,6 +148,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
             same_set=other.set_id == items[index].set_id,
             local=round(float(pairs.scores.local[index] + pairs.scores.local[k]) / 2, 4),
             other_heading=at is not None and bool(pairs.scores.apart[at]),
+            agreed=at is not None and agreed is not None and bool(agreed[at]),
             **{
                 name: 0.0 if at is None else round(float(getattr(pairs.scores, part)[at]), 4)
                 for name, part in _PARTS.items()

@@ -61,6 +61,21 @@ class Consolidation:
     scores: PairScores = field(repr=False)
     clusters: list[list[int]] = field(repr=False)
     domains_embedded: int = 0  # texts of the domain descriptions (whole, and each topic) not in the cache
+    agreed: np.ndarray | None = field(default=None, repr=False)  # per scored pair: one locked standard
+
+
+def agreed_pairs(items: Sequence[Item], scores: PairScores, lock: IdsLock) -> np.ndarray:
+    """Per scored pair, whether the id lock (the agreed framework) holds both requirements in one standard.
+
+    `consolidate` adds `keep_agreed` to these pairs' fit when it cuts, so a pair that sits within that much
+    of the cut keeps the decision the framework was agreed with, and a small change of wording elsewhere
+    does not reshuffle it. A fresh run, with no lock, is not affected.
+    """
+    owner = {ref: n for n, entry in enumerate(lock.standards) for ref in entry.refs}
+    home = np.array([owner.get(it.ref, -1) for it in items], dtype=np.int64)
+    if not len(scores.i):
+        return np.zeros(0, dtype=bool)
+    return (home[scores.i] >= 0) & (home[scores.i] == home[scores.j])
 
 
 def to_items(sets: Sequence[LoadedSet]) -> list[Item]:
@@ -117,6 +132,7 @@ def consolidate(
         for b in link.refs[x + 1 :]
     ]
     scores = score_pairs(items, vectors, title_vectors, settings, step(progress, "Scoring pairs"))
+    agreed = agreed_pairs(items, scores, mappings.lock)
     clusters, _ = dedupe(
         items,
         vectors,
@@ -126,6 +142,7 @@ def consolidate(
         cannot_link=cannot,
         scores=scores,
         progress=step(progress, "Clustering"),
+        bonus=settings.keep_agreed * agreed,
     )
     # Which members are the same requirement (`equal`) is the engine's call from the scores alone: a
     # must-link says two refs share a standard, not that they say the same thing.
@@ -245,7 +262,7 @@ def consolidate(
         excluded=tuple(Excluded(ref=r, reason=excluded[r]) for r in sorted(excluded)),
     )
     check_traceability(framework, [it.ref for it in to_items(sets)])
-    return Consolidation(framework, lock, embedded, items, scores, clusters, domain_embedded)
+    return Consolidation(framework, lock, embedded, items, scores, clusters, domain_embedded, agreed)
 
 
 def _subjects(links: Sequence[SourceLink], tags: dict[str, Requirement], mappings: Mappings) -> list[float]:

@@ -352,6 +352,11 @@ class Settings(Model):
     )
     threshold: Unit = Field(default=0.4, description="Average score at which requirements share a standard.")
     grouping: Grouping = Grouping()
+    keep_agreed: Unit = Field(
+        default=0.03,
+        description="Added, when cutting only, to the fit of two requirements the id lock holds in one"
+        " standard: a small change of wording does not reshuffle an agreed framework (0: off).",
+    )
     related_threshold: Unit = Field(
         default=0.55, description="Fit at which a standard also partly covers a requirement homed elsewhere."
     )
