@@ -94,3 +94,22 @@ def test_consolidate_notes_a_domain_an_override_puts_against_its_description(
     assert f"note: {competence.id} is in D2 (Safety and risk management), but its members name" in " ".join(
         result.output.split()
     )
+
+
+def test_a_subject_two_domains_list_is_no_evidence_for_either(tmp_path: Path) -> None:
+    standards, mappings = make_tree(tmp_path)
+    framework = _moved(run(standards, mappings).framework, "alpha-2020:7.2", "D1")
+
+    def titled(title: str) -> Framework:
+        def retitle(s):  # the standard holding 7.2, its members retitled
+            if not any(x.ref == "alpha-2020:7.2" for x in s.sources):
+                return s
+            return s.model_copy(
+                update={"sources": tuple(x.model_copy(update={"title": title}) for x in s.sources)}
+            )
+
+        return framework.model_copy(update={"standards": tuple(retitle(s) for s in framework.standards)})
+
+    # "control" is listed by D2 (infection prevention and control) and D3 (choice and control).
+    assert domain_conflicts(titled("Type and extent of control")) == []
+    assert [(c.domain, c.better) for c in domain_conflicts(titled("Infection prevention"))] == [("D1", "D2")]

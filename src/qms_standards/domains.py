@@ -149,7 +149,10 @@ def domain_conflicts(framework: Framework) -> list[DomainConflict]:
         members = [Named(s.title, "", s.similarity) for s in standard.sources]
         scores = subject_scores(members, framework.domains)
         best = max(range(len(ids)), key=lambda k: (scores[k], -k))
-        if scores[ids.index(standard.domain)] == 0 and scores[best] >= CONFLICT_SHARE:
+        # A subject two domains both list ("control": infection prevention and control; choice and
+        # control) names neither: a tie at the top is no evidence for one of them.
+        tied = sum(1 for score in scores if score == scores[best]) > 1
+        if scores[ids.index(standard.domain)] == 0 and scores[best] >= CONFLICT_SHARE and not tied:
             named = named_subjects(members, framework.domains[best])
             conflicts.append(DomainConflict(standard.id, standard.domain, ids[best], tuple(named)))
     return conflicts
