@@ -57,6 +57,19 @@ def test_consolidate_twice_is_byte_identical(tmp_path: Path, fake_model: None) -
     ).read_bytes()
 
 
+def test_a_lower_related_threshold_lists_more_related_links(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+
+    def related(*extra: str) -> int:
+        out = tmp_path / f"out{len(extra)}{extra[-1] if extra else ''}"
+        assert _consolidate(standards, mappings, out, *extra).exit_code == 0
+        framework = load_framework(out / "framework.yaml")
+        assert framework.framework.engine.related_threshold == (float(extra[-1]) if extra else 0.55)
+        return sum(len(s.related) for s in framework.standards)
+
+    assert related("--related-threshold", "0.0") > related() >= related("--related-threshold", "1.0") == 0
+
+
 def test_target_and_threshold_are_exclusive(tmp_path: Path, fake_model: None) -> None:
     standards, mappings = make_tree(tmp_path)
     result = _consolidate(standards, mappings, tmp_path / "out", "--target", "3", "--threshold", "0.5")
@@ -70,6 +83,10 @@ def test_target_and_threshold_are_exclusive(tmp_path: Path, fake_model: None) ->
     [
         (["consolidate", "--target", "0"], "error: --target: --target 0: input should be greater than"),
         (["consolidate", "--threshold", "1.5"], "error: --threshold: --threshold 1.5: input should be less"),
+        (
+            ["consolidate", "--related-threshold", "-0.1"],
+            "error: --related-threshold: --related-threshold -0.1: input should be greater",
+        ),
         (["evaluate", "gold.yaml", "--threshold", "5"], "error: --threshold: --threshold 5.0: input should"),
         (["review", "--threshold", "2"], "Invalid value for '--threshold'"),
     ],

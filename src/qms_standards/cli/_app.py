@@ -67,6 +67,7 @@ OPTION_HINTS = {
     "threshold": "Give an average score between 0 and 1; the engine's default is 0.40.",
     "match_threshold": "Give an average score between 0 and 1; the calibrated default is 0.87.",
     "target": "Give a number of standards, 1 or more, or leave --target out to cut at the threshold.",
+    "related_threshold": "Give a fit between 0 and 1; the calibrated default is 0.55.",
 }
 
 

@@ -60,6 +60,13 @@ def consolidate(
     target: Annotated[
         int | None, typer.Option(help="Cut to this many standards instead of a threshold.")
     ] = None,
+    related_threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Fit (0-1) at which a standard also lists a requirement homed elsewhere as related."
+            " Default: the engine's (calibrated; lower lists more, most of them wrong on the crosswalks)."
+        ),
+    ] = None,
     name: Annotated[str, typer.Option(help="The framework's name.")] = "Consolidated quality framework",
     version: Annotated[
         str | None, typer.Option(help="The framework's version (default: a hash of its inputs).")
@@ -97,7 +104,13 @@ def consolidate(
             field="--target",
             hint="Give a similarity threshold (0-1) or a number of standards, not both.",
         )
-    settings = engine_settings({"threshold": ("--threshold", threshold), "target": ("--target", target)})
+    settings = engine_settings(
+        {
+            "threshold": ("--threshold", threshold),
+            "target": ("--target", target),
+            "related_threshold": ("--related-threshold", related_threshold),
+        }
+    )
     if dry_run:  # reads only: no lock, which would create the folders it guards
         args = (standards, mappings, out, settings, name, version, exports, quiet, target)
         _consolidate(*args, dry_run, returns=returns)
