@@ -129,21 +129,22 @@ def _load_sets(
 
 
 def _check_set(doc: Document, model: StandardSet, problems: list[Problem]) -> None:
-    seen: dict[str, int] = {}
+    # Lines are looked up for a duplicate only: a valid set then never needs its node tree composed.
+    first: dict[str, int] = {}  # requirement id -> index of its first entry
     for index, requirement in enumerate(model.requirements):
-        line = doc.line_of(("requirements", index, "id"))
-        if requirement.id in seen:
+        if requirement.id in first:
+            line = doc.line_of(("requirements", first[requirement.id], "id")) or 0
             problems.append(
                 Problem(
-                    f"duplicate requirement id '{requirement.id}' (first at line {seen[requirement.id]})",
+                    f"duplicate requirement id '{requirement.id}' (first at line {line})",
                     doc.path,
-                    line,
+                    doc.line_of(("requirements", index, "id")),
                     f"requirements[{index}].id",
                     "Requirement ids must be unique within a set.",
                 )
             )
         else:
-            seen[requirement.id] = line or 0
+            first[requirement.id] = index
 
 
 def load_mappings(folder: Path, known_refs: set[str] | None = None) -> Mappings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,13 +29,31 @@ MAX_FAST_DEPTH = 64  # qms files nest six levels at most
 _LIBYAML_DIFFERS = re.compile("[\t\ufeff]")
 
 
-@dataclass
 class Document:
-    """A parsed YAML file: its data and the node tree that knows every value's line."""
+    """A parsed YAML file: its data and the node tree that knows every value's line.
 
-    path: Path
-    data: Any
-    node: yaml.Node | None
+    The node tree of a file read by libyaml is composed when first asked for (a problem to locate): a
+    valid file, the usual case, never needs it, and composing it took a third of reading a large file.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        data: Any,
+        node: yaml.Node | None,
+        compose: Callable[[], yaml.Node | None] | None = None,
+    ) -> None:
+        self.path = path
+        self.data = data
+        self._node = node
+        self._compose = compose
+
+    @property
+    def node(self) -> yaml.Node | None:
+        """The root node (composed now if the file was read without one)."""
+        if self._compose is not None:
+            self._node, self._compose = self._compose(), None
+        return self._node
 
     def line_of(self, loc: tuple[str | int, ...]) -> int | None:
         """1-based line of the value at `loc` (the deepest part of it that exists), or None."""
@@ -188,35 +206,140 @@ def _read_fast(text: str, path: Path) -> Document | None:
     its established words. libyaml's composer recurses in C, so a file nested deeper than any qms schema
     (found first from libyaml's event stream, which does not recurse) also goes the slow way, which reports
     it as too deeply nested rather than crashing.
+
+    The data is built straight from libyaml's events (`_build`), as PyYAML's SafeConstructor would build
+    it from the nodes; the node tree is composed only if a problem needs a line. A file the builder leaves
+    alone (a merge key `<<`, a key that is not text) is composed and constructed by libyaml as before.
     """
     if not yaml.__with_libyaml__ or _LIBYAML_DIFFERS.search(text) or Reader.NON_PRINTABLE.search(text):
         return None
-    loader: yaml.CSafeLoader | None = None
     try:
-        depth = 0
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if getattr(event, "tag", None) or getattr(event, "anchor", None):
-                return None  # qms files use neither; the two parsers resolve some tags differently
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_FAST_DEPTH:
-                    return None
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        built = _build(yaml.parse(text, Loader=yaml.CSafeLoader))
+        if built is _REFUSED:
+            return None
+        if built is not _UNBUILT:
+            return Document(path, built, None, lambda: _compose(text))
+        if not _composable(text):  # the builder stopped early: check the rest before libyaml composes it
+            return None
+        # No anchor, alias or tag: aliases cannot expand this file.
         loader = yaml.CSafeLoader(text)
-        node = loader.get_single_node()
-        scratch: list[Problem] = []
-        if node is None or not _check_aliases(node, path, scratch, len(text)):
-            return None
-        _check_duplicate_keys(node, path, scratch)
-        if scratch:
-            return None
-        return Document(path, loader.construct_document(node), node)
+        try:
+            node = loader.get_single_node()
+            scratch: list[Problem] = []
+            if node is None:
+                return None
+            _check_duplicate_keys(node, path, scratch)
+            if scratch:
+                return None
+            return Document(path, loader.construct_document(node), node)
+        finally:
+            loader.dispose()
     except Exception:  # noqa: BLE001 - any failure is reported by the reference parser instead
         return None
+
+
+def _composable(text: str) -> bool:
+    """Whether libyaml's event stream holds no tag or anchor and nests no deeper than MAX_FAST_DEPTH."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if getattr(event, "tag", None) or getattr(event, "anchor", None):
+            return False  # qms files use neither; the two parsers resolve some tags differently
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FAST_DEPTH:
+                return False
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return True
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree libyaml composes for a file `_read_fast` accepted (not too deep for its composer)."""
+    loader = yaml.CSafeLoader(text)
+    try:
+        return loader.get_single_node()
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
+
+
+_REFUSED = object()  # the file goes to the reference parser
+_UNBUILT = object()  # the builder leaves this file to libyaml's composer and constructor
+_NO_KEY = object()
+_STR_TAG = "tag:yaml.org,2002:str"
+_BUILT_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
+
+
+def _build(events: Iterator[Any]) -> Any:
+    """The data of a one-document event stream, as SafeConstructor builds it from the composed nodes.
+
+    Returns _REFUSED for what the reference parser must read (a tag, an anchor or alias, nesting deeper than
+    MAX_FAST_DEPTH, a duplicate key by its text, as `_check_duplicate_keys` sees them, or no document), and
+    _UNBUILT for what libyaml's own constructor handles (a key that is not a plain value, a merge key `<<`
+    or a value key `=`, more than one document, which it refuses).
+    """
+    resolver = yaml.resolver.Resolver()
+    constructor = yaml.constructor.SafeConstructor()
+    scalar_node = yaml.ScalarNode
+    resolved: dict[tuple[str, Any], Any] = {}  # (text, implicit) -> value, for the repeated plain values
+    root: Any = _NO_KEY
+    # One entry per open collection: [container, key or _NO_KEY, key texts seen] (a list: [list]).
+    stack: list[list[Any]] = []
+    documents = 0
+    for event in events:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.tag is not None or event.anchor is not None:
+                return _REFUSED
+            text = event.value
+            cache_key = (text, event.implicit)
+            value = resolved.get(cache_key, _NO_KEY)
+            if value is _NO_KEY:
+                tag = resolver.resolve(scalar_node, text, event.implicit)
+                if tag == _STR_TAG:
+                    value = text
+                elif tag in _BUILT_TAGS:
+                    value = constructor.yaml_constructors[tag](constructor, scalar_node(tag, text))
+                else:
+                    return _UNBUILT  # a merge `<<` or value `=` key
+                resolved[cache_key] = value
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.tag is not None or event.anchor is not None:
+                return _REFUSED
+            if len(stack) >= MAX_FAST_DEPTH:
+                return _REFUSED
+            stack.append([{}, _NO_KEY, set()] if kind is yaml.MappingStartEvent else [[]])
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            value = stack.pop()[0]
+            text = None
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                return _UNBUILT
+            continue
+        elif kind is yaml.AliasEvent:
+            return _REFUSED
+        else:  # stream start and end, document end
+            continue
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        if len(top) == 1:
+            top[0].append(value)
+        elif top[1] is _NO_KEY:
+            if text is None:
+                return _UNBUILT  # a collection as a key
+            if text in top[2]:
+                return _REFUSED  # a duplicate key: the reference parser names both lines
+            top[2].add(text)
+            top[1] = value
+        else:
+            top[0][top[1]] = value
+            top[1] = _NO_KEY
+    return _REFUSED if root is _NO_KEY else root
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: Path) -> Problem:
