@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -341,3 +343,15 @@ def test_any_nested_data_is_written_as_the_reference_writes_it(data: Any) -> Non
         assert "? " in reference
     else:
         assert written == reference
+
+
+def test_the_bench_step_script_reports_the_same_text() -> None:
+    script = ROOT / "bench" / "yaml_io.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(DATA / "framework-v1.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "same text: True" in done.stdout and "load average" in done.stdout
