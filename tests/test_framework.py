@@ -333,14 +333,29 @@ def _members(consolidation) -> list[list[str]]:
 def test_an_agreed_framework_holds_within_keep_agreed_of_the_cut(tmp_path: Path) -> None:
     standards, mappings = make_tree(tmp_path)
     agreed = run(standards, mappings, Settings(threshold=0.42))  # staffing joins 7.2 at about 0.425
-    (mappings / "ids.lock.yaml").write_text(dump_model(agreed.lock))
-    # A stricter cut, within keep_agreed of the agreed one: the agreed standards hold ...
+    assert agreed.lock.cut == "threshold 0.42"
+    # A lock that does not say its cut (written before locks did) is agreed at any cut: at a stricter cut,
+    # within keep_agreed of the agreed one, the agreed standards hold ...
+    (mappings / "ids.lock.yaml").write_text(dump_model(agreed.lock.model_copy(update={"cut": None})))
     kept = run(standards, mappings, Settings(threshold=0.44, keep_agreed=0.03))
     assert _members(kept) == _members(agreed)
     assert kept.agreed is not None and kept.agreed.any()
     # ... while without the lock's weight, or beyond it, some split.
     assert _members(run(standards, mappings, Settings(threshold=0.44, keep_agreed=0.0))) != _members(agreed)
     assert _members(run(standards, mappings, Settings(threshold=0.47, keep_agreed=0.03))) != _members(agreed)
+
+
+def test_a_lock_written_at_another_cut_does_not_pull_the_next_run(tmp_path: Path) -> None:
+    standards, mappings = make_tree(tmp_path)
+    fresh = run(standards, mappings)
+    (mappings / "ids.lock.yaml").write_text(dump_model(fresh.lock))
+    trial = run(standards, mappings, Settings(target=3))  # a trial, written to the lock as it would be
+    assert trial.lock.cut == "target 3" and len(trial.framework.standards) == 3
+    (mappings / "ids.lock.yaml").write_text(dump_model(trial.lock))
+    after = run(standards, mappings)
+    assert after.agreed is not None and not after.agreed.any()
+    assert _members(after) == _members(fresh)
+    assert after.lock.cut == f"threshold {Settings().threshold:g}"
 
 
 def test_agreed_pairs_are_those_one_locked_standard_holds() -> None:
@@ -356,5 +371,8 @@ def test_agreed_pairs_are_those_one_locked_standard_holds() -> None:
     lock = IdsLock(
         standards=(LockEntry(id="QS-001", refs=("a:1", "b:1")), LockEntry(id="QS-002", refs=("a:2",)))
     )
-    flags = agreed_pairs(items, scores, lock)  # type: ignore[arg-type]
+    flags = agreed_pairs(items, scores, lock, "threshold 0.4")  # type: ignore[arg-type]
     assert {(int(a), int(b)) for a, b, f in zip(i, j, flags, strict=True) if f} == {(0, 2)}
+    at = lock.model_copy(update={"cut": "threshold 0.4"})
+    assert agreed_pairs(items, scores, at, "threshold 0.4").any()  # type: ignore[arg-type]
+    assert not agreed_pairs(items, scores, at, "target 60").any()  # type: ignore[arg-type]

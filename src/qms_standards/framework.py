@@ -64,13 +64,22 @@ class Consolidation:
     agreed: np.ndarray | None = field(default=None, repr=False)  # per scored pair: one locked standard
 
 
-def agreed_pairs(items: Sequence[Item], scores: PairScores, lock: IdsLock) -> np.ndarray:
+def cut_label(settings: Settings) -> str:
+    """How a run cuts its standards, as the id lock records it: 'target 60' or 'threshold 0.4'."""
+    return f"target {settings.target}" if settings.target is not None else f"threshold {settings.threshold:g}"
+
+
+def agreed_pairs(items: Sequence[Item], scores: PairScores, lock: IdsLock, cut: str) -> np.ndarray:
     """Per scored pair, whether the id lock (the agreed framework) holds both requirements in one standard.
 
     `consolidate` adds `keep_agreed` to these pairs' fit when it cuts, so a pair that sits within that much
     of the cut keeps the decision the framework was agreed with, and a small change of wording elsewhere
-    does not reshuffle it. A fresh run, with no lock, is not affected.
+    does not reshuffle it. A fresh run, with no lock, is not affected; nor is a run at another cut than the
+    lock's (a trial `--target 60` written to the lock does not pull the next default run towards it). A
+    lock from before locks recorded their cut counts as agreed at any cut.
     """
+    if lock.cut is not None and lock.cut != cut:
+        return np.zeros(len(scores.i), dtype=bool)
     owner = {ref: n for n, entry in enumerate(lock.standards) for ref in entry.refs}
     home = np.array([owner.get(it.ref, -1) for it in items], dtype=np.int64)
     if not len(scores.i):
@@ -132,7 +141,8 @@ def consolidate(
         for b in link.refs[x + 1 :]
     ]
     scores = score_pairs(items, vectors, title_vectors, settings, step(progress, "Scoring pairs"))
-    agreed = agreed_pairs(items, scores, mappings.lock)
+    cut = cut_label(settings)
+    agreed = agreed_pairs(items, scores, mappings.lock, cut)
     clusters, _ = dedupe(
         items,
         vectors,
@@ -161,6 +171,7 @@ def consolidate(
     pair, centres = _within_clusters(clusters, scores)
     related = _related_of(clusters, centres, items, scores, settings)
     ids, lock = assign_ids([[items[k].ref for k in c] for c in clusters], mappings.lock)
+    lock = lock.model_copy(update={"cut": cut})
     by_id = {o.id: o for o in overrides.standards}
     words = {w.id: w for w in mappings.content.standards}
     tags = {s.set.ref(r): r for s in sets for r in s.set.requirements}

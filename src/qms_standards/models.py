@@ -260,6 +260,11 @@ class IdsLock(Model):
     """`mappings/ids.lock.yaml`: keeps standard ids stable across runs."""
 
     prefix: str = "QS"
+    cut: str | None = Field(
+        default=None,
+        description="The cut its standards were formed at ('threshold 0.4', 'target 60'): `keep_agreed` "
+        "weighs them only in a run at the same cut, so a trial at another cut does not pull the next run.",
+    )
     standards: tuple[LockEntry, ...] = ()
     retired: tuple[LockEntry, ...] = Field(
         default=(),
