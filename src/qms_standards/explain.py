@@ -54,6 +54,7 @@ class Neighbour(Model):
     structure: float = 0.0  # shared clause number and mutual-best bonuses
     other_heading: bool = False  # one set's, under different headings: g.other_heading came off the blend
     agreed: bool = False  # the id lock holds both in one standard: keep_agreed was added when cutting
+    same_clause: bool = False  # corresponding sets, the same clause number: clause_bonus is in the blend
 
 
 class Constraint(Model):
@@ -113,14 +114,18 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
     )
     engine = framework.framework.engine
     threshold, g = engine.threshold, engine.grouping
+    local_levels = consolidation.scores.local
+    floor = float(local_levels.min()) if len(local_levels) else 0.0  # most items sit at the floor
     formula = (
         f"score = 0.5 + blend - local (0 to 1); blend = {g.meaning:g} x meaning + {g.title_meaning:g} x title"
         f" meaning + {g.subject:g} x subject words + {g.title_words:g} x title words"
-        f" + {engine.clause_bonus:g} for the same clause - {g.other_heading:g} for one set's requirements"
-        f" under different headings; local = mean of each one's {g.neighbours}"
-        " best blends in other sets"
+        f" + {engine.clause_bonus:g} for the same clause (marked §) - {g.other_heading:g} for one set's"
+        f" requirements under different headings (**); local = mean of each one's {g.neighbours} best blends"
+        f" in other sets, never below the {g.floor}th percentile of all ({floor:.3f}); a standard forms while"
+        f" its members' mean score is at least the threshold"
         + (
-            f"; when cutting, +{engine.keep_agreed:g} for two the agreed framework (ids.lock) holds together"
+            f", each pair that ids.lock (the agreed framework) holds in one standard counting"
+            f" {engine.keep_agreed:g} more"
             if engine.keep_agreed
             else ""
         )
@@ -149,6 +154,7 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
             local=round(float(pairs.scores.local[index] + pairs.scores.local[k]) / 2, 4),
             other_heading=at is not None and bool(pairs.scores.apart[at]),
             agreed=at is not None and agreed is not None and bool(agreed[at]),
+            same_clause=at is not None and bool(pairs.scores.same_clause[at]),
             **{
                 name: 0.0 if at is None else round(float(getattr(pairs.scores, part)[at]), 4)
                 for name, part in _PARTS.items()

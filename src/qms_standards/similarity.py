@@ -91,6 +91,7 @@ class PairScores:
     blend: np.ndarray  # the weighted parts of `score` before local scaling, with the clause bonus
     local: np.ndarray  # per item: the mean of its best cross-set blends (never below the floor)
     apart: np.ndarray  # one set's requirements under different headings: `other_heading` came off the blend
+    same_clause: np.ndarray  # corresponding sets, the same clause number: `clause_bonus` is in the blend
 
     def as_dict(self) -> dict[tuple[int, int], float]:
         """Score by (i, j)."""
@@ -178,6 +179,7 @@ def score_pairs(
         blend,
         local,
         apart,
+        clause > 0,
     )
 
 

@@ -50,7 +50,7 @@ def evaluate(
     ] = False,
     threshold: Annotated[
         float | None,
-        typer.Option(help="Cut the standards at this threshold instead of the default (0.45)."),
+        typer.Option(help="Cut the standards at this threshold instead of the engine's default (0.4)."),
     ] = None,
     match_threshold: Annotated[
         float | None,
@@ -181,7 +181,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
     from ..calibrate import calibrate
     from ..models import Settings
 
-    with console.status("Calibrating over the weight grid (about two minutes)"):
+    with console.status("Calibrating over the weight grid (about a minute)"):
         result = calibrate(golds, embedder, cache)
     default = Settings()
     chosen = {
@@ -208,7 +208,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
     table = Table(title="Defaults chosen from the crosswalks")
     for column in ("setting", "chosen", "default now"):
         table.add_column(column)
-    for name in ("meaning", "title_meaning", "subject", "title_words", "other_heading"):
+    for name in ("meaning", "title_meaning", "subject", "title_words", "other_heading", "floor"):
         table.add_row(
             f"grouping.{name}", f"{getattr(result.grouping, name):g}", f"{getattr(default.grouping, name):g}"
         )
@@ -219,7 +219,7 @@ def _print_calibration(golds: list[GoldCrosswalk], embedder: object, cache: obje
     for column in (
         "crosswalk",
         "chosen defaults",
-        "cut chosen on the others -> F1 here",
+        "weights and cut chosen on the others -> F1 here",
         "plain cosine at its best cut",
     ):
         figures.add_column(column, justify="left" if column == "crosswalk" else "right")

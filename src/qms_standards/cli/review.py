@@ -326,12 +326,13 @@ SCORE_COLUMNS = ("score", "meaning", "title\nmeaning", "subject\nwords", "title\
 SCORE_LEGEND = (
     "meaning: closeness in meaning (embedding cosine, each set's house style removed); subject words:"
     " rare words in common (TF-IDF); title words: words in common (fuzzy ratio); local: how close each"
-    " one usually is to its best matches; * same set; ** same set, under another heading (penalised)"
+    " one usually is to its best matches; * same set; ** same set, under another heading (penalised);"
+    " § the same clause number in two sets numbered alike"
 )
 
 
 def _same_set_mark(n: Neighbour) -> str:
-    return " **" if n.other_heading else " *" if n.same_set else ""
+    return (" **" if n.other_heading else " *" if n.same_set else "") + (" §" if n.same_clause else "")
 
 
 def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, formula: str) -> Table:
