@@ -56,7 +56,8 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> tuple[Path, Path]:
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.chdir(tmp_path)  # explain and review read ./framework/framework.yaml when there is one
     return make_tree(tmp_path)
 
 
@@ -639,15 +640,19 @@ def test_cli_explain(tree, fake_model: None) -> None:
     assert "error: ref: 'nope:1' is not a requirement in the loaded standard sets" in result.output
 
 
-def test_cli_explain_shows_related_links(tree, fake_model: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_explain_shows_related_links(tmp_path: Path, tree, fake_model: None) -> None:
     standards, mappings = tree
     args = ("explain", "gamma-2024:safe/learning", "-s", str(standards), "-m", str(mappings), "-q")
     result = _cli(*args)
     assert result.exit_code == ExitCode.OK, result.output
-    assert "No other standard partly covers gamma-2024:safe/learning (a related link needs a fit of" in (
-        " ".join(result.output.split())
+    assert (
+        "No other standard partly covers gamma-2024:safe/learning (a related link needs a fit of at least"
+        " 0.55)" in (" ".join(result.output.split()))
     )
-    monkeypatch.setattr("qms_standards.cli.review.engine_settings", lambda _: Settings(related_threshold=0.3))
+    # Built with a lower related cut, the framework's explain uses it (read from ./framework/framework.yaml).
+    built = _cli("consolidate", "-s", str(standards), "-m", str(mappings), "-q", "--related-threshold", "0.3")
+    assert built.exit_code == ExitCode.OK, built.output
+    assert (tmp_path / "framework" / "framework.yaml").exists()
     result = _cli(*args)
     assert result.exit_code == ExitCode.OK, result.output
     e = explain(run(*tree, Settings(related_threshold=0.3)), Overrides(), "gamma-2024:safe/learning")
@@ -655,6 +660,28 @@ def test_cli_explain_shows_related_links(tree, fake_model: None, monkeypatch: py
     assert f"Also partly covered by (besides {e.standard})" in text
     for r in e.related:
         assert f"{r.standard} │ {r.domain} │ {r.relationship} │ {r.strength} │ {r.fit:.3f}" in text
+    # --framework names another framework; one that does not exist means the defaults.
+    elsewhere = _cli(*args, "--framework", str(tmp_path / "none.yaml"))
+    assert "a related link needs a fit of at least 0.55" in " ".join(elsewhere.output.split())
+
+
+def test_cli_explain_refuses_a_framework_it_cannot_read(tmp_path: Path, tree, fake_model: None) -> None:
+    standards, mappings = tree
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("framework: [unclosed\n")
+    result = _cli(
+        "explain",
+        "alpha-2020:7.2",
+        "-s",
+        str(standards),
+        "-m",
+        str(mappings),
+        "-q",
+        "--framework",
+        str(broken),
+    )
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert str(broken) in " ".join(result.output.split())
 
 
 # --- Measuring a review against the gold crosswalk ------------------------------------------------

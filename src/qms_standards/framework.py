@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, cast
 
 import numpy as np
@@ -20,7 +21,7 @@ from .content import draft_content, sources_of, still_drafted
 from .content_edits import apply_words
 from .domains import Named, subject_scores
 from .embedding import Embedder, EmbeddingCache, embed_texts
-from .load import LoadedSet
+from .load import LoadedSet, load_framework
 from .models import (
     QMS_COMPONENTS,
     ContentWords,
@@ -62,6 +63,17 @@ class Consolidation:
     clusters: list[list[int]] = field(repr=False)
     domains_embedded: int = 0  # texts of the domain descriptions (whole, and each topic) not in the cache
     agreed: np.ndarray | None = field(default=None, repr=False)  # per scored pair: one locked standard
+
+
+def recorded_settings(path: Path) -> Settings:
+    """The engine settings a framework file was built with; the defaults when there is no such file.
+
+    Raises:
+        FrameworkError: the file exists but cannot be read as a framework.
+    """
+    if not path.exists() and not path.is_symlink():
+        return Settings()
+    return load_framework(path).framework.engine
 
 
 def cut_label(settings: Settings) -> str:

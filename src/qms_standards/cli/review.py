@@ -13,9 +13,10 @@ from rich.table import Table
 from ..errors import QmsError
 from ..files import run_lock, write_atomic
 from ..load import OVERRIDES_FILE, load_catalogue
+from ..models import Settings
 from ._app import app, console, engine_settings
 from .progress import progress_bars
-from .sets import DEFAULT_MAPPINGS, DEFAULT_STANDARDS
+from .sets import DEFAULT_FRAMEWORK_DIR, DEFAULT_MAPPINGS, DEFAULT_STANDARDS
 
 if TYPE_CHECKING:
     from ..explain import Explanation, Neighbour
@@ -38,21 +39,36 @@ ThresholdOption = Annotated[
         max=1.0,
     ),
 ]
+FrameworkOption = Annotated[
+    Path,
+    typer.Option(
+        "--framework",
+        help="Use the engine settings this framework was built with (its engine: block: threshold or"
+        " target, related threshold, weights); the defaults when the file does not exist.",
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Hide the progress bars only; the summary and notes still print."),
 ]
 DEFAULT_LIMIT = 50
+DEFAULT_FRAMEWORK_FILE = DEFAULT_FRAMEWORK_DIR / "framework.yaml"
 
 
 def _consolidate(
-    standards: Path, mappings: Path, threshold: float | None, quiet: bool
+    standards: Path, mappings: Path, threshold: float | None, quiet: bool, framework: Path | None = None
 ) -> tuple[Catalogue, Consolidation]:
-    """Run the engine as `qms consolidate` does, writing nothing (the id lock included)."""
-    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
-    from ..framework import consolidate
+    """Run the engine as `qms consolidate` built `framework` (its recorded settings), writing nothing.
 
-    settings = engine_settings({"threshold": ("--threshold", threshold)})
+    `threshold`, when given, replaces the recorded cut.
+    """
+    from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
+    from ..framework import consolidate, recorded_settings
+
+    settings = recorded_settings(framework) if framework is not None else Settings()
+    if threshold is not None:
+        given = engine_settings({"threshold": ("--threshold", threshold)})
+        settings = settings.model_copy(update={"threshold": given.threshold, "target": None})
     catalogue = load_catalogue([standards], mappings)
     assert catalogue.mappings is not None
     with progress_bars(quiet=quiet) as progress:
@@ -79,6 +95,7 @@ def review(
         int | None, typer.Option(help=f"At most this many rows (default {DEFAULT_LIMIT}).", min=1)
     ] = None,
     threshold: ThresholdOption = None,
+    framework: FrameworkOption = DEFAULT_FRAMEWORK_FILE,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite a workbook at --out holding unapplied decisions.")
     ] = False,
@@ -122,7 +139,7 @@ def review(
                 field="--apply",
                 hint="Apply a workbook in one run; list new rows in another.",
             )
-        _apply(apply, standards, mappings, by, date or Date.today().isoformat(), dry_run, quiet)
+        _apply(apply, standards, mappings, by, date or Date.today().isoformat(), dry_run, quiet, framework)
         return
     if dry_run:
         raise QmsError(
@@ -144,7 +161,7 @@ def review(
         )
     from ..review import render_review_markdown, render_review_xlsx, review_candidates
 
-    catalogue, result = _consolidate(standards, mappings, threshold, quiet)
+    catalogue, result = _consolidate(standards, mappings, threshold, quiet, framework)
     assert catalogue.mappings is not None
     if out is not None and not force:
         from ..overrides_edit import check_review_overwrite
@@ -196,6 +213,7 @@ def _apply(
     today: str,
     dry_run: bool = False,
     quiet: bool = False,
+    framework: Path | None = None,
 ) -> None:
     from ..overrides_edit import apply_review
 
@@ -204,7 +222,7 @@ def _apply(
     if dry_run:
         result = apply_review(workbook, mappings, refs, by=by, date=today)
         _render_applied(result)
-        _preview_decisions(result.text, standards, mappings, quiet)
+        _preview_decisions(result.text, standards, mappings, quiet, framework)
         console.print(f"Nothing written (--dry-run): {path} unchanged.", highlight=False, soft_wrap=True)
         return
     # Read, edit and write overrides.yaml as one step: two applies at once would each drop the other's.
@@ -242,6 +260,7 @@ def explain(
     mappings: MappingsOption = DEFAULT_MAPPINGS,
     neighbours: Annotated[int, typer.Option(help="How many nearest neighbours to show.", min=1)] = 5,
     threshold: ThresholdOption = None,
+    framework: FrameworkOption = DEFAULT_FRAMEWORK_FILE,
     quiet: QuietOption = False,
 ) -> None:
     """Explain why a requirement sits where it is: its standard, neighbours, overrides and fellow members.
@@ -250,7 +269,7 @@ def explain(
     """
     from ..explain import explain as explain_ref
 
-    catalogue, result = _consolidate(standards, mappings, threshold, quiet)
+    catalogue, result = _consolidate(standards, mappings, threshold, quiet, framework)
     assert catalogue.mappings is not None
     _render_explanation(explain_ref(result, catalogue.mappings.overrides, ref, neighbours))
 
@@ -352,7 +371,9 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, f
     return table
 
 
-def _preview_decisions(text: str | None, standards: Path, mappings: Path, quiet: bool) -> None:
+def _preview_decisions(
+    text: str | None, standards: Path, mappings: Path, quiet: bool, framework: Path | None = None
+) -> None:
     """Consolidate with and without the decisions' overrides.yaml, and print what would change."""
     import shutil
     import tempfile
@@ -365,12 +386,12 @@ def _preview_decisions(text: str | None, standards: Path, mappings: Path, quiet:
     if text is None:
         console.print("No decision would change overrides.yaml, so the framework would not change.")
         return
-    _, before = _consolidate(standards, mappings, None, quiet)
+    _, before = _consolidate(standards, mappings, None, quiet, framework)
     with tempfile.TemporaryDirectory(prefix="qms-review-") as folder:
         trial = Path(folder) / "mappings"
         shutil.copytree(mappings, trial)
         (trial / OVERRIDES_FILE).write_text(text, encoding="utf-8")  # a scratch copy, never the user's
-        _, after = _consolidate(standards, trial, None, quiet)
+        _, after = _consolidate(standards, trial, None, quiet, framework)
     tracker_path = DEFAULT_FRAMEWORK_DIR / "tracker.xlsx"
     tracker = read_tracker(tracker_path) if tracker_path.exists() else None
     print_preview(preview_run(before.framework, after.framework, tracker), "the framework without them")
