@@ -774,6 +774,17 @@ def test_explained_parts_add_up_to_the_score(tree) -> None:
     assert e.formula.startswith("score = 0.5 + blend - local")
     assert any(n.same_set for n in e.neighbours) and any(not n.same_set for n in e.neighbours)
     assert any(n.same_clause for n in e.neighbours)
+    # The closest other standards, by mean score to their members, best first, the home left out.
+    assert e.closest and all(c.standard != e.standard for c in e.closest)
+    assert [c.fit for c in e.closest] == sorted((c.fit for c in e.closest), reverse=True)
+    members = {s.id: [x.ref for x in s.sources] for s in consolidation.framework.standards}
+    index = {it.ref: k for k, it in enumerate(consolidation.items)}
+    me, by_pair = index["alpha-2020:7.2"], consolidation.scores.as_dict()
+    for c in e.closest:
+        expected = sum(by_pair.get(tuple(sorted((me, index[r]))), 0.0) for r in members[c.standard])
+        assert c.fit == pytest.approx(expected / c.members, abs=1e-4) and c.members == len(
+            members[c.standard]
+        )
     assert any(n.other_heading for n in e.neighbours) and not any(
         n.other_heading and not n.same_set for n in e.neighbours
     )

@@ -78,6 +78,15 @@ class RelatedFit(Model):
     fit: float  # the link's similarity: mean score to that standard's members
 
 
+class StandardFit(Model):
+    """Another standard, with the requirement's mean score to its members (unscored pairs count 0)."""
+
+    standard: str
+    title: str
+    members: int
+    fit: float
+
+
 class Explanation(Model):
     """Why a requirement sits where it is: its standard, neighbours, constraints and fellow members."""
 
@@ -95,6 +104,7 @@ class Explanation(Model):
     members: tuple[Neighbour, ...] = ()
     related: tuple[RelatedFit, ...] = ()  # best fit first
     related_threshold: float = 0.0  # the fit a standard needs to list it as related
+    closest: tuple[StandardFit, ...] = ()  # the other standards it fits best, best first
 
 
 def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int = 5) -> Explanation:
@@ -178,7 +188,23 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
         members=members,
         related=_related_fits(framework, ref),
         related_threshold=engine.related_threshold,
+        closest=_closest(framework, items, index, pairs, home.id),
     )
+
+
+def _closest(framework: Any, items: Any, index: int, pairs: _Pairs, home: str, n: int = 3) -> tuple:
+    """The `n` standards other than `home` with the highest mean score of `index` to their members."""
+    position = {it.ref: k for k, it in enumerate(items)}
+    fits = []
+    for standard in framework.standards:
+        members = [position[s.ref] for s in standard.sources if s.ref in position]
+        if standard.id == home or not members:
+            continue
+        fit = sum(pairs.score(index, k) for k in members) / len(members)
+        fits.append(
+            StandardFit(standard=standard.id, title=standard.title, members=len(members), fit=round(fit, 4))
+        )
+    return tuple(sorted(fits, key=lambda f: (-f.fit, f.standard))[:n])
 
 
 def _related_fits(framework: Any, ref: str) -> tuple[RelatedFit, ...]:

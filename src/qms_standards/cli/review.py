@@ -298,6 +298,7 @@ def _render_explanation(e: Explanation) -> None:
             else f"No other members in {e.standard}."
         )
         _print_related(e)
+        _print_closest(e)
     if e.constraints:
         table = Table(title="Overrides naming it")
         for column in ("kind", "refs", "reason", "by", "date"):
@@ -309,6 +310,22 @@ def _render_explanation(e: Explanation) -> None:
         console.print(table)
     else:
         console.print(f"No overrides name {escape(e.ref)}.", highlight=False)
+
+
+def _print_closest(e: Explanation) -> None:
+    """The other standards the requirement fits best: why it did not join one."""
+    if not e.closest:
+        return
+    table = Table(
+        title=f"Closest other standards (besides {e.standard})",
+        caption="fit: mean score to that standard's members. Two standards merge when the mean score over"
+        f" all their pairs reaches the threshold ({e.threshold:g}); for a requirement alone, this fit.",
+    )
+    for column in ("standard", "members", "fit"):
+        table.add_column(column, justify="left" if column == "standard" else "right", overflow="fold")
+    for c in e.closest:
+        table.add_row(f"{escape(c.standard)}\n[dim]{escape(c.title)}[/]", str(c.members), f"{c.fit:.3f}")
+    console.print(table)
 
 
 def _print_related(e: Explanation) -> None:
