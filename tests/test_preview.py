@@ -4,6 +4,7 @@ would change; a real run that retires or merges a standard holding filled tracke
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,25 @@ def test_a_new_statement_is_a_rewording() -> None:
     )
     (change,) = preview_run(v1, changed).changes
     assert (change.kind, change.standard) == ("reworded", first.id)
+
+
+def test_related_links_that_would_come_or_go_are_a_change(tmp_path: Path, fake_model: None) -> None:
+    standards, mappings = make_tree(tmp_path)
+    out = tmp_path / "framework"
+    assert _consolidate(standards, mappings, out, "--related-threshold", "0.0").exit_code == 0
+    current = load_framework(out / "framework.yaml")
+    listed = sum(len(s.related) for s in current.standards)
+    assert listed > 0
+    bare = current.model_copy(
+        update={"standards": tuple(s.model_copy(update={"related": ()}) for s in current.standards)}
+    )
+    assert (preview_run(current, bare).related_added, preview_run(current, bare).related_removed) == (
+        0,
+        listed,
+    )
+    assert (preview_run(bare, current).related_added, preview_run(bare, current).unchanged) == (listed, False)
+    again = _consolidate(standards, mappings, out, "--dry-run")  # at the calibrated cut: fewer links
+    assert again.exit_code == 0, again.output
+    assert "No standard would change" not in again.output
+    match = re.search(r"Related links: (\d+) added, (\d+) removed", " ".join(again.output.split()))
+    assert match is not None and int(match.group(2)) > 0, again.output

@@ -35,11 +35,13 @@ class Preview:
     still_orphaned: int = 0  # rows already on the 'Orphaned entries' sheet that stay there: no change
     moved: tuple[tuple[str, str, str], ...] = ()  # (old id, new id, service) of filled rows
     counts: dict[str, int] = field(default_factory=dict)
+    related_added: int = 0  # related links (standard, ref) the proposed framework lists and the current not
+    related_removed: int = 0
 
     @property
     def unchanged(self) -> bool:
-        """True when the run would change no standard and no filled row."""
-        return not (self.changes or self.orphaned or self.moved)
+        """True when the run would change no standard, no related link and no filled row."""
+        return not (self.changes or self.orphaned or self.moved or self.related_added or self.related_removed)
 
     def touching_filled_rows(self) -> tuple[StandardChange, ...]:
         """Retired or merged standards that hold filled tracker rows: what a real run must say plainly."""
@@ -108,6 +110,8 @@ def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker 
         if sid not in old
     ]
     changes.sort(key=lambda c: (KINDS.index(c.kind), _natural(c.standard)))
+    related_old = {(s.id, link.ref) for s in current.standards for link in s.related}
+    related_new = {(s.id, link.ref) for s in proposed.standards for link in s.related}
     carry = _carry(proposed, tracker)
     already = {(e.standard_id, e.service) for e in tracker.orphaned} if tracker else set()
     orphans = [(e.standard_id, e.service, why) for e, why in carry.orphaned] if carry else []
@@ -117,6 +121,8 @@ def preview_run(current: Framework, proposed: Framework, tracker: FilledTracker 
         still_orphaned=sum(1 for o in orphans if o[:2] in already),
         moved=tuple((old_id, e.standard_id, e.service) for old_id, e in carry.moved) if carry else (),
         counts={kind: sum(1 for c in changes if c.kind == kind) for kind in KINDS},
+        related_added=len(related_new - related_old),
+        related_removed=len(related_old - related_new),
     )
 
 

@@ -28,6 +28,12 @@ def print_preview(preview: Preview, against: str) -> None:
         console.print(table)
         counts = ", ".join(f"{n} {kind}" for kind, n in preview.counts.items() if n)
         console.print(f"Standards: {counts}.", highlight=False)
+    if preview.related_added or preview.related_removed:
+        console.print(
+            f"Related links: {preview.related_added} added, {preview.related_removed} removed"
+            " (`qms diff` lists them).",
+            highlight=False,
+        )
     for old_id, new_id, service in preview.moved:
         where = f" ({escape(service)})" if service else ""
         console.print(f"Tracker row {old_id}{where} would move to {new_id}, which holds its requirements.")
