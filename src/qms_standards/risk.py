@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .models import LikelihoodBasis, Risk, SeverityBasis
 
@@ -45,6 +46,11 @@ class Topic:
     severity: int  # floor: the standard's severity is at least this when it is about the subject
     likelihood: int  # prior until returns exist
     cap: bool = False  # the severity is at most `severity` instead: a duty whose breach harms nobody directly
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """`pattern`, compiled once, case-insensitive."""
+        return re.compile(self.pattern, re.I)
 
 
 # Severity floors are the sources' own: the regulations whose breach CQC can prosecute without a warning
@@ -164,9 +170,7 @@ def topics_of(members: Sequence[Member], centre: str | None = None) -> list[Topi
     total = sum(weights)
     found = []
     for topic in TOPICS:
-        hits = [
-            (m, w) for m, w in zip(members, weights, strict=True) if re.search(topic.pattern, m.title, re.I)
-        ]
+        hits = [(m, w) for m, w in zip(members, weights, strict=True) if topic.regex.search(m.title)]
         if any(m.ref == centre for m, _ in hits) or sum(w for _, w in hits) >= CORE_SHARE * total - 1e-9:
             found.append(topic)
     return found
@@ -174,9 +178,7 @@ def topics_of(members: Sequence[Member], centre: str | None = None) -> list[Topi
 
 def _capped(member: Member) -> Member:
     """A member whose own subject caps its harm (display of ratings) carries at most the cap as its hint."""
-    cap = min(
-        (t.severity for t in TOPICS if t.cap and re.search(t.pattern, member.title, re.I)), default=None
-    )
+    cap = min((t.severity for t in TOPICS if t.cap and t.regex.search(member.title)), default=None)
     if cap is None or member.severity is None or member.severity <= cap:
         return member
     return Member(member.ref, member.title, cap, member.weight, member.set_id, member.legal)
@@ -194,7 +196,7 @@ def _floor(members: Sequence[Member]) -> tuple[int, str] | None:
         if member.legal and member.severity:
             floors.append((member.severity, f"legal duty {member.ref}"))
         for topic in TOPICS:
-            if not topic.cap and re.search(topic.pattern, member.title, re.I):
+            if not topic.cap and topic.regex.search(member.title):
                 floors.append((topic.severity, f"subject {topic.name}"))
     return max(floors, key=lambda f: f[0], default=None)
 
@@ -221,11 +223,7 @@ def rate_standard(
     # The cap speaks for the standard only when the capped duty is all that carries a hint.
     hinted_titles = [m.title for m in members if m.severity]
     cap = min(
-        (
-            t
-            for t in TOPICS
-            if t.cap and hinted_titles and all(re.search(t.pattern, x, re.I) for x in hinted_titles)
-        ),
+        (t for t in TOPICS if t.cap and hinted_titles and all(t.regex.search(x) for x in hinted_titles)),
         key=lambda t: t.severity,
         default=None,
     )
