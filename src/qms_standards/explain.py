@@ -192,7 +192,9 @@ def explain(consolidation: Any, overrides: Overrides, ref: str, neighbours: int 
     )
 
 
-def _closest(framework: Any, items: Any, index: int, pairs: _Pairs, home: str, n: int = 3) -> tuple:
+def _closest(
+    framework: Any, items: Any, index: int, pairs: _Pairs, home: str, n: int = 3
+) -> tuple[StandardFit, ...]:
     """The `n` standards other than `home` with the highest mean score of `index` to their members."""
     position = {it.ref: k for k, it in enumerate(items)}
     fits = []

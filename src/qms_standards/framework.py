@@ -90,12 +90,10 @@ def agreed_pairs(items: Sequence[Item], scores: PairScores, lock: IdsLock, cut: 
     lock's (a trial `--target 60` written to the lock does not pull the next default run towards it). A
     lock from before locks recorded their cut counts as agreed at any cut.
     """
-    if lock.cut is not None and lock.cut != cut:
+    if not len(scores.i) or (lock.cut is not None and lock.cut != cut):
         return np.zeros(len(scores.i), dtype=bool)
     owner = {ref: n for n, entry in enumerate(lock.standards) for ref in entry.refs}
     home = np.array([owner.get(it.ref, -1) for it in items], dtype=np.int64)
-    if not len(scores.i):
-        return np.zeros(0, dtype=bool)
     return (home[scores.i] >= 0) & (home[scores.i] == home[scores.j])
 
 
@@ -141,7 +139,8 @@ def consolidate(
     """
     overrides = mappings.overrides
     excluded = {e.ref: e.reason for e in overrides.exclude}
-    items = [it for it in to_items(sets) if it.ref not in excluded]
+    every = to_items(sets)
+    items = [it for it in every if it.ref not in excluded]
     index = {it.ref: k for k, it in enumerate(items)}
     vectors, title_vectors, embedded = embed_items(items, embedder, cache, step(progress, "Embedding"))
     domain_match, domain_embedded = _domain_matcher(mappings.domains, embedder, cache)
@@ -284,7 +283,7 @@ def consolidate(
         standards=standards,
         excluded=tuple(Excluded(ref=r, reason=excluded[r]) for r in sorted(excluded)),
     )
-    check_traceability(framework, [it.ref for it in to_items(sets)])
+    check_traceability(framework, [it.ref for it in every])
     return Consolidation(framework, lock, embedded, items, scores, clusters, domain_embedded, agreed)
 
 

@@ -229,7 +229,7 @@ def _centred(vectors: np.ndarray, sets: np.ndarray, min_size: int = 5) -> np.nda
 
 
 def _local_level(
-    n: int, i: np.ndarray, j: np.ndarray, blend: np.ndarray, cross: np.ndarray, k: int, floor: int = 50
+    n: int, i: np.ndarray, j: np.ndarray, blend: np.ndarray, cross: np.ndarray, k: int, floor: int
 ) -> np.ndarray:
     """Each item's mean of its k best cross-set blends (all its pairs when it has no cross-set one).
 

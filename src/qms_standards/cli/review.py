@@ -13,7 +13,6 @@ from rich.table import Table
 from ..errors import QmsError
 from ..files import run_lock, write_atomic
 from ..load import OVERRIDES_FILE, load_catalogue
-from ..models import Settings
 from ._app import app, console, engine_settings
 from .progress import progress_bars
 from .sets import DEFAULT_FRAMEWORK_DIR, DEFAULT_MAPPINGS, DEFAULT_STANDARDS
@@ -56,7 +55,7 @@ DEFAULT_FRAMEWORK_FILE = DEFAULT_FRAMEWORK_DIR / "framework.yaml"
 
 
 def _consolidate(
-    standards: Path, mappings: Path, threshold: float | None, quiet: bool, framework: Path | None = None
+    standards: Path, mappings: Path, threshold: float | None, quiet: bool, framework: Path
 ) -> tuple[Catalogue, Consolidation]:
     """Run the engine as `qms consolidate` built `framework` (its recorded settings), writing nothing.
 
@@ -65,7 +64,7 @@ def _consolidate(
     from ..embedding import EmbeddingCache, SentenceTransformerEmbedder, default_cache_dir
     from ..framework import consolidate, recorded_settings
 
-    settings = recorded_settings(framework) if framework is not None else Settings()
+    settings = recorded_settings(framework)
     if threshold is not None:
         given = engine_settings({"threshold": ("--threshold", threshold)})
         settings = settings.model_copy(update={"threshold": given.threshold, "target": None})
@@ -211,9 +210,9 @@ def _apply(
     mappings: Path,
     by: str | None,
     today: str,
-    dry_run: bool = False,
-    quiet: bool = False,
-    framework: Path | None = None,
+    dry_run: bool,
+    quiet: bool,
+    framework: Path,
 ) -> None:
     from ..overrides_edit import apply_review
 
@@ -389,7 +388,7 @@ def _score_table(title: str, rows: tuple[Neighbour, ...], with_standard: bool, f
 
 
 def _preview_decisions(
-    text: str | None, standards: Path, mappings: Path, quiet: bool, framework: Path | None = None
+    text: str | None, standards: Path, mappings: Path, quiet: bool, framework: Path
 ) -> None:
     """Consolidate with and without the decisions' overrides.yaml, and print what would change."""
     import shutil
